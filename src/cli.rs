@@ -1,0 +1,138 @@
+//! The command line, as clap reads it. Implementations live in `commands`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "ccenv",
+    version,
+    about = "Pin a Claude Code provider per repository",
+    long_about = "Pin a Claude Code provider per repository.\n\n\
+        A repository holds a .claude-provider.toml (committed, never a secret). With the hook \
+        installed, every shell that enters the repository gets that provider's ANTHROPIC_* \
+        variables, and every shell that leaves gets back exactly what it had before.",
+    after_help = "Get started:\n  \
+        eval \"$(ccenv hook bash)\"      # in ~/.bashrc (zsh: hook zsh; fish: ccenv hook fish | source)\n  \
+        ccenv key set glm              # paste the key; stored 0600 outside every repository\n  \
+        cd my-repo && ccenv init glm   # writes and allows .claude-provider.toml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShellName {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl ShellName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShellName::Bash => "bash",
+            ShellName::Zsh => "zsh",
+            ShellName::Fish => "fish",
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the shell hook to put in your shell's startup file
+    #[command(after_help = "Examples:\n  \
+        eval \"$(ccenv hook bash)\"    # last line of ~/.bashrc\n  \
+        eval \"$(ccenv hook zsh)\"     # ~/.zshrc\n  \
+        ccenv hook fish | source      # ~/.config/fish/config.fish")]
+    Hook { shell: ShellName },
+
+    /// Print the statements that apply this directory's provider in one shell
+    #[command(after_help = "Examples:\n  \
+        eval \"$(ccenv export --shell bash)\"\n  \
+        ccenv export --shell fish | source\n  \
+        ccenv export --json            # {\"set\": {...}, \"unset\": [...]}\n\n\
+        Keys are masked when standard output is a terminal.")]
+    Export {
+        #[arg(long, value_enum, required_unless_present = "json")]
+        shell: Option<ShellName>,
+        #[arg(long, conflicts_with = "shell")]
+        json: bool,
+    },
+
+    /// Internal: what the hook runs when something changed
+    #[command(hide = true)]
+    HookEnv { shell: ShellName, pid: u32, #[arg(default_value = "")] said: String },
+
+    /// Trust the project file here (or in DIR) in its current content
+    #[command(after_help = "Example:\n  \
+        ccenv allow        # after reviewing .claude-provider.toml\n\n\
+        The record covers the project's path and the SHA-256 of .claude-provider.toml and \
+        .claude-provider.local.toml: any edit needs a new `ccenv allow`.")]
+    Allow { dir: Option<PathBuf> },
+
+    /// Block the project file here (or in DIR) without further notices
+    #[command(after_help = "Example:\n  ccenv deny ~/src/untrusted-clone")]
+    Deny { dir: Option<PathBuf> },
+
+    /// Show what applies here: file, trust, provider, endpoint, models, masked key
+    #[command(after_help = "Examples:\n  ccenv status\n  ccenv status --json | jq .provider")]
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Run one command with this directory's provider; its exit code is passed through
+    #[command(after_help = "Examples:\n  \
+        ccenv exec -- claude -p \"explain this repo\"\n  \
+        ccenv exec -- python app.py\n\n\
+        Refuses to run when the project file is missing, blocked or invalid.")]
+    Exec {
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+        command: Vec<OsString>,
+    },
+
+    /// Write a commented .claude-provider.toml here and allow it
+    #[command(after_help = "Examples:\n  \
+        ccenv init glm\n  \
+        ccenv init deepseek --model deepseek-v4-pro")]
+    Init {
+        provider: String,
+        #[arg(long)]
+        model: Option<String>,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// List the providers a project may name (presets and your own)
+    #[command(after_help = "Examples:\n  ccenv providers\n  ccenv providers --json")]
+    Providers {
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Store, list and remove provider keys (kept outside every repository)
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyAction {
+    /// Store a key: typed without echo, or read from standard input
+    #[command(after_help = "Examples:\n  \
+        ccenv key set glm\n  \
+        pass show glm | ccenv key set glm")]
+    Set { name: String },
+    /// List stored keys, masked
+    #[command(after_help = "Example:\n  ccenv key list")]
+    List,
+    /// Remove a stored key
+    #[command(after_help = "Example:\n  ccenv key rm glm")]
+    Rm { name: String },
+}

@@ -1,0 +1,433 @@
+//! What each command does. Data goes to stdout, messages to stderr.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::json;
+
+use crate::cli::{KeyAction, ShellName};
+use crate::engine::{self, Evaluation, Outcome};
+use crate::envdiff::Op;
+use crate::keystore::{self, FileKeyStore, KeyStore};
+use crate::names;
+use crate::paths::{self, Paths};
+use crate::project::{self, Contents, FILE};
+use crate::resolve::{self, Key};
+use crate::shell::{self, Shell};
+use crate::trust::TrustStore;
+
+pub fn say(message: &str) {
+    eprintln!("ccenv: {message}");
+}
+
+fn exe_path() -> Result<String> {
+    let exe = std::env::current_exe().context("cannot find the ccenv binary's path")?;
+    exe.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("the path of the ccenv binary is not UTF-8: {}", exe.display()))
+}
+
+pub fn hook(shell: ShellName) -> Result<()> {
+    let shell = shell::from_name(shell.as_str()).expect("clap offers known shells");
+    print!("{}", shell::hook(shell, &exe_path()?));
+    Ok(())
+}
+
+fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> String {
+    let mut out = String::new();
+    for op in ops {
+        out.push_str(&match op {
+            Op::Set(n, v) if mask_secrets && engine::is_secret_name(n) => shell.export(n, &keystore::mask(v)),
+            Op::Set(n, v) => shell.export(n, v),
+            Op::Unset(n) => shell.unset(n),
+        });
+    }
+    out
+}
+
+/// The hook's work when something changed: apply, restore, and tell the hook what to
+/// watch. Always exits 0 with complete output, so a bad file never breaks the prompt.
+pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()> {
+    let started = SystemTime::now();
+    let shell = shell::from_name(shell_name.as_str()).expect("known shell");
+    let paths = Paths::from_env()?;
+    let inherited = engine::inherited(&paths);
+    let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
+
+    let mut out = String::new();
+    let mut messages = Vec::new();
+    match engine::plan(&eval, &inherited, &paths) {
+        Ok(plan) => {
+            out.push_str(&render(shell, &engine::ops_with_state(&plan), false));
+            messages = plan.messages;
+            if std::env::var_os("CCENV_QUIET").is_none_or(|v| v.is_empty()) {
+                if let Some(a) = engine::announcement(&eval, &inherited) {
+                    say(&a);
+                }
+            }
+        }
+        // Without a place for the restore state nothing is applied: leaving could not
+        // restore it. Say why, once.
+        Err(e) => messages.push(format!("not applied: cannot save restore state: {e:#}")),
+    }
+
+    let said_now = if messages.is_empty() { String::new() } else { short_hash(&messages.join("\n")) };
+    if said_now != said {
+        for m in &messages {
+            say(m);
+        }
+    }
+    let (present, absent): (Vec<PathBuf>, Vec<PathBuf>) = eval.watch.into_iter().partition(|p| p.exists());
+    let stamp = paths.stamp(shell_pid);
+    let stamp = match touch(&stamp, started) {
+        Ok(()) => stamp.to_string_lossy().into_owned(),
+        Err(_) => String::new(), // every prompt re-checks; slower, never wrong
+    };
+    let lossy = |v: Vec<PathBuf>| v.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>();
+    out.push_str(&shell.set_local_list("__ccenv_present", &lossy(present)));
+    out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
+    out.push_str(&shell.set_local("__ccenv_stamp", &stamp));
+    out.push_str(&shell.set_local("__ccenv_said", &said_now));
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(())
+}
+
+fn touch(path: &Path, time: SystemTime) -> Result<()> {
+    let dir = path.parent().context("stamp has a folder")?;
+    crate::fsutil::private_dir(dir)?;
+    let f = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    f.set_modified(time)?;
+    Ok(())
+}
+
+fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    project::hex(&Sha256::digest(text.as_bytes())[..8])
+}
+
+pub fn export(shell: Option<ShellName>, json: bool) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let inherited = engine::inherited(&paths);
+    let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
+    let plan = engine::plan(&eval, &inherited, &paths)?;
+    for m in &plan.messages {
+        say(m);
+    }
+    let ops = engine::ops_with_state(&plan);
+    let mask = std::io::stdout().is_terminal();
+    let text = if json {
+        let mut set = serde_json::Map::new();
+        let mut unset = Vec::new();
+        for op in &ops {
+            match op {
+                Op::Set(n, v) if mask && engine::is_secret_name(n) => set.insert(n.clone(), keystore::mask(v).into()),
+                Op::Set(n, v) => set.insert(n.clone(), v.clone().into()),
+                Op::Unset(n) => {
+                    unset.push(n.clone());
+                    None
+                }
+            };
+        }
+        format!("{}\n", serde_json::to_string_pretty(&json!({ "set": set, "unset": unset }))?)
+    } else {
+        let shell = shell::from_name(shell.expect("clap requires --shell or --json").as_str()).expect("known");
+        render(shell, &ops, mask)
+    };
+    if mask && ops.iter().any(|op| matches!(op, Op::Set(n, _) if engine::is_secret_name(n))) {
+        say("keys are masked because standard output is a terminal; pipe or eval the output to apply it");
+    }
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn project_at(dir: Option<PathBuf>) -> Result<project::Found> {
+    let dir = match dir {
+        Some(d) => d,
+        None => paths::current_dir().context("the current directory no longer exists")?,
+    };
+    let dir = if dir.is_absolute() { dir } else { std::env::current_dir()?.join(dir) };
+    project::discover(&dir)
+        .found
+        .ok_or_else(|| anyhow!("no {FILE} in {} or above; create one with `ccenv init PROVIDER`", dir.display()))
+}
+
+pub fn allow(dir: Option<PathBuf>) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let found = project_at(dir)?;
+    let contents = Contents::read(&found)?;
+    // Refuse to trust what would not apply: fix first, then allow.
+    let catalog = engine::load_catalog(&paths).map_err(|e| anyhow!(e))?;
+    let settings = contents.settings()?;
+    let resolved = resolve::resolve(&settings, &catalog)?;
+    TrustStore::new(&paths.data_dir).allow(&found.root, &contents.digest())?;
+    let files: Vec<String> =
+        [&found.main, &found.local].into_iter().flatten().map(|p| p.display().to_string()).collect();
+    say(&format!("allowed {} (provider {})", files.join(" + "), resolved.provider));
+    Ok(())
+}
+
+pub fn deny(dir: Option<PathBuf>) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let found = project_at(dir)?;
+    TrustStore::new(&paths.data_dir).deny(&found.root)?;
+    say(&format!("denied {}", found.root.display()));
+    Ok(())
+}
+
+pub fn status(json_out: bool) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let inherited = engine::inherited(&paths);
+    let dir = paths::current_dir();
+    let eval = engine::evaluate(dir.as_deref(), &paths, inherited.snapshot.as_ref());
+    let report = status_report(&eval, &inherited);
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let get = |k: &str| report.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let mut lines = Vec::new();
+    lines.push(("state", get("state").unwrap_or_default()));
+    if let Some(files) = report.get("files").and_then(|f| f.as_array()) {
+        let files: Vec<&str> = files.iter().filter_map(|f| f.as_str()).collect();
+        lines.push(("file", files.join(" + ")));
+    }
+    if let Some(e) = get("error") {
+        lines.push(("error", e));
+    }
+    if let Some(p) = report.get("provider") {
+        let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+        lines.push(("provider", format!("{} — {} [{}]", s("id"), s("name"), s("origin"))));
+        lines.push(("endpoint", s("base_url")));
+        lines.push(("auth", format!("{} via {}", s("auth"), s("key_variable"))));
+        lines.push(("key", s("key")));
+        let m = &p["models"];
+        let role = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+        lines.push((
+            "models",
+            format!(
+                "main {} · opus {} · sonnet {} · haiku {} · subagent {}",
+                role("main"), role("opus"), role("sonnet"), role("haiku"), role("subagent")
+            ),
+        ));
+        if let Some(env) = p.get("env").and_then(|e| e.as_object()).filter(|e| !e.is_empty()) {
+            let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
+            lines.push(("env", pairs.join(" ")));
+        }
+    }
+    lines.push(("shell", get("shell").unwrap_or_default()));
+    for (k, v) in lines {
+        println!("{k:<9} {v}");
+    }
+    Ok(())
+}
+
+fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json::Value {
+    let mut r = serde_json::Map::new();
+    let state = match &eval.outcome {
+        Outcome::NoProject => "no project file here or above",
+        Outcome::Gone => "the current directory no longer exists",
+        Outcome::Denied { .. } => "denied (ccenv allow to undo)",
+        Outcome::Blocked { changed: false, .. } => "blocked: not allowed yet (review, then ccenv allow)",
+        Outcome::Blocked { changed: true, .. } => "blocked: changed since allowed (review, then ccenv allow)",
+        Outcome::Invalid { .. } => "invalid",
+        Outcome::Applied { .. } => "allowed",
+    };
+    r.insert("state".into(), state.into());
+    if let Some(found) = eval.found() {
+        r.insert("root".into(), found.root.to_string_lossy().into());
+        let files: Vec<String> =
+            [&found.main, &found.local].into_iter().flatten().map(|p| p.to_string_lossy().into_owned()).collect();
+        r.insert("files".into(), files.into());
+    }
+    if let Outcome::Invalid { error, .. } = &eval.outcome {
+        r.insert("error".into(), error.clone().into());
+    }
+    if let Outcome::Applied { resolved: p, key, .. } = &eval.outcome {
+        let (key_text, key_source) = match key {
+            Key::Found { secret, source } => (format!("{} from {source}", keystore::mask(secret)), Some(source.clone())),
+            Key::Placeholder(v) => (format!("placeholder `{v}` (the server ignores keys)"), None),
+            Key::NotNeeded => ("none needed".into(), None),
+            Key::Missing { why } => (format!("missing: {why}"), None),
+        };
+        r.insert(
+            "provider".into(),
+            json!({
+                "id": p.provider, "name": p.provider_name, "origin": p.origin,
+                "base_url": p.base_url.clone().unwrap_or_else(|| "(official Anthropic API)".into()),
+                "auth": p.auth.as_str(),
+                "key_variable": p.auth.variables().0.unwrap_or("(none)"),
+                "key": key_text, "key_source": key_source,
+                "models": {
+                    "main": p.model, "opus": p.models.opus, "sonnet": p.models.sonnet,
+                    "haiku": p.models.haiku, "subagent": p.models.subagent,
+                },
+                "env": p.env,
+            }),
+        );
+    }
+    let shell = match (&inherited.state, std::env::var(names::PROVIDER).ok()) {
+        (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
+        (Some(s), None) => format!("applied in this shell from {}", s.root),
+        (None, _) => "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into(),
+    };
+    r.insert("shell".into(), shell.into());
+    serde_json::Value::Object(r)
+}
+
+pub fn exec(command: Vec<OsString>) -> Result<i32> {
+    let paths = Paths::from_env()?;
+    let inherited = engine::inherited(&paths);
+    let dir = paths::current_dir().context("the current directory no longer exists")?;
+    let eval = engine::evaluate(Some(&dir), &paths, inherited.snapshot.as_ref());
+    match &eval.outcome {
+        Outcome::Applied { .. } => {}
+        Outcome::NoProject | Outcome::Gone => {
+            bail!("no {FILE} in {} or above; not running {:?} without a provider", dir.display(), command[0])
+        }
+        Outcome::Denied { found } => bail!("{} is denied; run `ccenv allow` to use it", found.root.display()),
+        _ => bail!("{}; not running {:?} without it", eval.notices().join("; "), command[0]),
+    }
+    let plan = engine::plan(&eval, &inherited, &paths)?;
+    for m in &plan.messages {
+        say(m);
+    }
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
+    for op in engine::ops_with_state(&plan) {
+        match op {
+            Op::Set(n, v) => cmd.env(n, v),
+            Op::Unset(n) => cmd.env_remove(n),
+        };
+    }
+    run(cmd, &command[0])
+}
+
+#[cfg(unix)]
+fn run(mut cmd: std::process::Command, name: &std::ffi::OsStr) -> Result<i32> {
+    use std::os::unix::process::CommandExt;
+    // Replaces this process: exit code and signals are the command's own.
+    let e = cmd.exec();
+    Err(anyhow!("cannot run {name:?}: {e}"))
+}
+
+#[cfg(not(unix))]
+fn run(mut cmd: std::process::Command, name: &std::ffi::OsStr) -> Result<i32> {
+    let status = cmd.status().with_context(|| format!("cannot run {name:?}"))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+pub fn init(provider: &str, model: Option<String>, force: bool) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let catalog = engine::load_catalog(&paths).map_err(|e| anyhow!(e))?;
+    let p = catalog.get(provider).map_err(|e| anyhow!(e))?;
+    let dir = paths::current_dir().context("the current directory no longer exists")?;
+    let path = dir.join(FILE);
+    if path.exists() && !force {
+        bail!("{} exists; edit it, or pass --force to replace it", path.display());
+    }
+    if let Some(m) = &model {
+        if m.is_empty() || m.chars().any(char::is_control) || m.contains('"') || m.contains('\\') {
+            bail!("--model {m:?} is not a model name");
+        }
+    }
+    let model_line = match (&model, &p.model) {
+        (Some(m), _) => format!("model = \"{m}\"\n"),
+        (None, Some(m)) => format!("# model = \"{m}\"          # the preset's default; set one to pin it\n"),
+        (None, None) => "# model = \"...\"          # ANTHROPIC_MODEL and the default for every role\n".into(),
+    };
+    let text = format!(
+        "# Claude Code provider for this repository, applied by ccenv (https://crates.io/crates/ccenv).\n\
+         # Commit this file; it never holds a key. Keys: `ccenv key set {id}`.\n\
+         # After any edit, review and run `ccenv allow` again.\n\
+         provider = \"{id}\"\n\
+         {model_line}\
+         # credential = \"{id}\"     # stored key name (default: the provider id), or \"env:VAR\"\n\
+         # base_url = \"https://...\"   # overrides the preset endpoint (no trailing /v1)\n\
+         \n\
+         # [models]                 # each falls back to `model`, then the preset\n\
+         # opus = \"...\"\n\
+         # sonnet = \"...\"\n\
+         # haiku = \"...\"\n\
+         # subagent = \"...\"\n\
+         \n\
+         # [env]                    # extra variables, string values\n\
+         # API_TIMEOUT_MS = \"600000\"\n",
+        id = p.id
+    );
+    project::parse(&path, &text).map_err(|d| anyhow!("internal: generated file is invalid: {d}"))?;
+    fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    let found = project::discover(&dir).found.expect("just written");
+    let contents = Contents::read(&found)?;
+    TrustStore::new(&paths.data_dir).allow(&found.root, &contents.digest())?;
+    say(&format!("wrote and allowed {}", path.display()));
+    let has_key = FileKeyStore::new(paths.keys()).get(&p.id).ok().flatten().is_some();
+    if !has_key && p.auth != crate::provider::Auth::None && p.placeholder_key.is_none() && !p.key_optional {
+        say(&format!("next: store the key with `ccenv key set {}`", p.id));
+    }
+    Ok(())
+}
+
+pub fn providers(json_out: bool) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let catalog = engine::load_catalog(&paths).map_err(|e| anyhow!(e))?;
+    if json_out {
+        let list: Vec<_> = catalog.providers.values().collect();
+        println!("{}", serde_json::to_string_pretty(&json!({ "updated": catalog.updated, "providers": list }))?);
+        return Ok(());
+    }
+    println!("{:<22} {:<10} {:<26} {}", "ID", "AUTH", "MODEL", "BASE URL");
+    for p in catalog.providers.values() {
+        let mark = if p.origin == "preset" { "" } else { " *" };
+        println!(
+            "{:<22} {:<10} {:<26} {}",
+            format!("{}{mark}", p.id),
+            p.auth.as_str(),
+            p.model.as_deref().unwrap_or("-"),
+            p.base_url.as_deref().unwrap_or("(official API)")
+        );
+    }
+    println!("\nModels as of {}; * = from your config.toml.", catalog.updated);
+    Ok(())
+}
+
+pub fn key(action: KeyAction) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let store = FileKeyStore::new(paths.keys());
+    match action {
+        KeyAction::Set { name } => {
+            if !keystore::is_valid_name(&name) {
+                bail!("key name `{name}` may use only letters, digits, `.`, `-` and `_`");
+            }
+            let secret = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password(format!("key for {name} (input hidden): "))?
+            } else {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&s).to_string()
+            };
+            store.set(&name, &secret)?;
+            say(&format!("stored `{name}` ({}) in {}", keystore::mask(&secret), store.describe()));
+        }
+        KeyAction::List => {
+            let names = store.names()?;
+            if names.is_empty() {
+                say(&format!("no keys in {}; add one with `ccenv key set NAME`", store.describe()));
+            }
+            for name in names {
+                let secret = store.get(&name)?.unwrap_or_default();
+                println!("{name:<24} {}", keystore::mask(&secret));
+            }
+        }
+        KeyAction::Rm { name } => {
+            if !store.remove(&name)? {
+                bail!("no key named `{name}`");
+            }
+            say(&format!("removed `{name}`"));
+        }
+    }
+    Ok(())
+}

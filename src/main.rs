@@ -1,0 +1,71 @@
+//! ccenv: pin a Claude Code provider per repository.
+//!
+//! Pure core: `project` + `provider` → `resolve` (what a project wants) → `envdiff`
+//! (how to get there and back). Around it: `engine` (reads files and stores),
+//! `shell` (one emitter per shell), `commands` (the CLI).
+
+mod cli;
+mod commands;
+mod diagnostic;
+mod engine;
+mod envdiff;
+mod fsutil;
+mod keystore;
+mod names;
+mod paths;
+mod project;
+mod provider;
+mod resolve;
+mod shell;
+mod state;
+mod trust;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ShellName};
+
+fn main() -> ExitCode {
+    // The hook's call skips clap: it is the one command on the per-change path.
+    let args: Vec<String> = std::env::args().skip(1).take(5).collect();
+    if args.first().map(String::as_str) == Some("hook-env") {
+        if let Some((shell, pid)) = hook_env_args(&args) {
+            return finish(commands::hook_env(shell, pid, args.get(3).map_or("", String::as_str)).map(|()| 0));
+        }
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hook { shell } => commands::hook(shell).map(|()| 0),
+        Command::HookEnv { shell, pid, said } => commands::hook_env(shell, pid, &said).map(|()| 0),
+        Command::Export { shell, json } => commands::export(shell, json).map(|()| 0),
+        Command::Allow { dir } => commands::allow(dir).map(|()| 0),
+        Command::Deny { dir } => commands::deny(dir).map(|()| 0),
+        Command::Status { json } => commands::status(json).map(|()| 0),
+        Command::Exec { command } => commands::exec(command),
+        Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
+        Command::Providers { json } => commands::providers(json).map(|()| 0),
+        Command::Key { action } => commands::key(action).map(|()| 0),
+    };
+    finish(result)
+}
+
+fn hook_env_args(args: &[String]) -> Option<(ShellName, u32)> {
+    let shell = match args.get(1)?.as_str() {
+        "bash" => ShellName::Bash,
+        "zsh" => ShellName::Zsh,
+        "fish" => ShellName::Fish,
+        _ => return None,
+    };
+    Some((shell, args.get(2)?.parse().ok()?))
+}
+
+fn finish(result: anyhow::Result<i32>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            commands::say(&format!("error: {e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}

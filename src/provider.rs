@@ -1,0 +1,549 @@
+//! Providers: the built-in presets (data/presets.toml), user providers from
+//! config.toml layered over them, and the checks that keep OpenAI-only endpoints out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{Diagnostic, Located, Source, suggest};
+use crate::names;
+
+const PRESETS: &str = include_str!("../data/presets.toml");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Auth {
+    #[serde(rename = "bearer")]
+    Bearer,
+    #[serde(rename = "x-api-key")]
+    XApiKey,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl Auth {
+    /// The variable that carries the key, and the one that must be removed.
+    pub fn variables(self) -> (Option<&'static str>, &'static [&'static str]) {
+        match self {
+            Auth::Bearer => (Some(names::AUTH_TOKEN), &[names::API_KEY]),
+            Auth::XApiKey => (Some(names::API_KEY), &[names::AUTH_TOKEN]),
+            Auth::None => (None, &[names::AUTH_TOKEN, names::API_KEY]),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::Bearer => "bearer",
+            Auth::XApiKey => "x-api-key",
+            Auth::None => "none",
+        }
+    }
+}
+
+/// Model per Claude Code role; `None` falls back (see `resolve`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Roles {
+    pub opus: Option<String>,
+    pub sonnet: Option<String>,
+    pub haiku: Option<String>,
+    pub subagent: Option<String>,
+}
+
+impl Roles {
+    pub const KEYS: [&'static str; 4] = ["opus", "sonnet", "haiku", "subagent"];
+
+    pub fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
+        match key {
+            "opus" => Some(&mut self.opus),
+            "sonnet" => Some(&mut self.sonnet),
+            "haiku" => Some(&mut self.haiku),
+            "subagent" => Some(&mut self.subagent),
+            _ => None,
+        }
+    }
+
+    /// `self` with every role `over` sets replaced.
+    pub fn overlay(&mut self, over: &Roles) {
+        let pairs = [
+            (&mut self.opus, &over.opus),
+            (&mut self.sonnet, &over.sonnet),
+            (&mut self.haiku, &over.haiku),
+            (&mut self.subagent, &over.subagent),
+        ];
+        for (mine, theirs) in pairs {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Provider {
+    pub id: String,
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub auth: Auth,
+    pub key_optional: bool,
+    pub placeholder_key: Option<String>,
+    pub key_url: Option<String>,
+    pub model: Option<String>,
+    pub models: Roles,
+    pub env: BTreeMap<String, String>,
+    /// "preset", "user" or "preset+user".
+    pub origin: &'static str,
+}
+
+/// Field-by-field description of a provider as written in a file; absent fields stay `None`.
+#[derive(Clone, Debug, Default)]
+struct ProviderFields {
+    name: Option<String>,
+    base_url: Option<Located<String>>,
+    auth: Option<Auth>,
+    key_optional: Option<bool>,
+    placeholder_key: Option<String>,
+    key_url: Option<String>,
+    model: Option<String>,
+    models: Roles,
+    env: BTreeMap<String, String>,
+}
+
+const PROVIDER_KEYS: &[&str] = &[
+    "name", "base_url", "auth", "key_optional", "placeholder_key", "key_url", "model", "models",
+    "env",
+];
+
+#[derive(Clone, Debug)]
+pub struct Refused {
+    pub why: String,
+    pub use_instead: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct OpenAiUrl {
+    url: String,
+    use_instead: Option<String>,
+    prefix: bool,
+}
+
+/// Every provider id a project may name, plus the knowledge needed to refuse bad ones.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub providers: BTreeMap<String, Provider>,
+    pub refused: BTreeMap<String, Refused>,
+    openai_urls: Vec<OpenAiUrl>,
+    pub updated: String,
+}
+
+impl Catalog {
+    /// The embedded presets alone.
+    pub fn builtin() -> Catalog {
+        parse_presets(PRESETS).expect("data/presets.toml is valid (tested)")
+    }
+
+    /// The presets with the user's `[providers.*]` from config.toml laid over them.
+    pub fn with_user_config(path: &Path, text: &str) -> Result<Catalog, Diagnostic> {
+        let mut catalog = Catalog::builtin();
+        let src = Source::new(path, text);
+        let root = src.parse()?;
+        for (key, value) in root.get_ref() {
+            match key.get_ref().as_ref() {
+                "providers" => {
+                    for (id, table) in src.table("providers", value)? {
+                        let id_str = id.get_ref().as_ref();
+                        if !is_valid_id(id_str) {
+                            return Err(src.error(
+                                id.span(),
+                                format!("provider id `{id_str}` may use only a-z, 0-9, `-` and `_`"),
+                            ));
+                        }
+                        let fields = parse_fields(&src, id_str, src.table(id_str, table)?)?;
+                        catalog.check_fields(&fields)?;
+                        catalog.add_user(id_str, fields);
+                    }
+                }
+                _ => return Err(src.unknown_key(key, &["providers"], "in the user config")),
+            }
+        }
+        Ok(catalog)
+    }
+
+    fn add_user(&mut self, id: &str, fields: ProviderFields) {
+        match self.providers.get_mut(id) {
+            Some(preset) => {
+                fields.apply_to(preset);
+                preset.origin = "preset+user";
+            }
+            None => {
+                let mut p = Provider::empty(id, "user");
+                fields.apply_to(&mut p);
+                self.providers.insert(id.to_string(), p);
+            }
+        }
+        self.refused.remove(id);
+    }
+
+    fn check_fields(&self, fields: &ProviderFields) -> Result<(), Diagnostic> {
+        if let Some(url) = &fields.base_url {
+            self.check_base_url(&url.value).map_err(|m| url.error(m))?;
+        }
+        Ok(())
+    }
+
+    /// Looks up a provider id, explaining refused names and suggesting near misses.
+    pub fn get(&self, id: &str) -> Result<&Provider, String> {
+        if let Some(p) = self.providers.get(id) {
+            return Ok(p);
+        }
+        if let Some(r) = self.refused.get(id) {
+            let mut m = format!(
+                "provider `{id}` has no Anthropic-compatible endpoint: {}. Claude Code speaks the \
+                 Anthropic Messages API",
+                r.why
+            );
+            match &r.use_instead {
+                Some(u) => m.push_str(&format!("; use `{u}`")),
+                None => m.push_str(
+                    "; put a translating proxy in front of it and name that in a user provider",
+                ),
+            }
+            return Err(m);
+        }
+        let mut m = format!("unknown provider `{id}`");
+        match suggest(id, self.providers.keys().map(String::as_str)) {
+            Some(s) => m.push_str(&format!("; did you mean `{s}`?")),
+            None => m.push_str("; `ccenv providers` lists them, or define it in config.toml"),
+        }
+        Err(m)
+    }
+
+    /// Refuses base URLs that cannot work as `ANTHROPIC_BASE_URL`, naming the right one.
+    pub fn check_base_url(&self, url: &str) -> Result<(), String> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("base_url `{url}` must start with https:// or http://"));
+        }
+        if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(format!("base_url {url:?} contains spaces or control characters"));
+        }
+        let norm = url.trim_end_matches('/').to_ascii_lowercase();
+        let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
+        for known in &self.openai_urls {
+            let k = known.url.trim_end_matches('/').to_ascii_lowercase();
+            if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
+                return Err(match &known.use_instead {
+                    Some(u) => format!("base_url `{url}` {openai}. Use `{u}`"),
+                    None => format!(
+                        "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: \
+                         put a translating proxy in front of it"
+                    ),
+                });
+            }
+        }
+        const OPENAI_MARKS: [&str; 6] =
+            ["/compatible-mode/", "/openai", "/paas/v4", "/api/v3", "chat/completions", "wenxinworkshop"];
+        if OPENAI_MARKS.iter().any(|m| format!("{norm}/").contains(m)) {
+            return Err(format!("base_url `{url}` {openai}; use the vendor's Anthropic path"));
+        }
+        if norm.ends_with("/v1") {
+            return Err(format!(
+                "base_url `{url}` ends in /v1, but Claude Code appends /v1/messages itself; \
+                 use `{}`",
+                url.trim_end_matches('/').trim_end_matches("/v1")
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Provider {
+    fn empty(id: &str, origin: &'static str) -> Provider {
+        Provider {
+            id: id.to_string(),
+            name: None,
+            base_url: None,
+            auth: Auth::Bearer,
+            key_optional: false,
+            placeholder_key: None,
+            key_url: None,
+            model: None,
+            models: Roles::default(),
+            env: BTreeMap::new(),
+            origin,
+        }
+    }
+}
+
+impl ProviderFields {
+    fn apply_to(self, p: &mut Provider) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v.into(); } )* };
+        }
+        take!(name, auth, key_optional, placeholder_key, key_url, model);
+        if let Some(u) = self.base_url {
+            p.base_url = Some(u.value);
+        }
+        p.models.overlay(&self.models);
+        p.env.extend(self.env);
+    }
+}
+
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn parse_fields(src: &Source, id: &str, table: &DeTable) -> Result<ProviderFields, Diagnostic> {
+    let mut f = ProviderFields::default();
+    for (key, value) in table {
+        let k = key.get_ref().as_ref();
+        match k {
+            "name" => f.name = Some(src.string(k, value)?.value),
+            "base_url" => f.base_url = Some(src.string(k, value)?),
+            "auth" => {
+                let s = src.string(k, value)?;
+                f.auth = Some(match s.value.as_str() {
+                    "bearer" => Auth::Bearer,
+                    "x-api-key" => Auth::XApiKey,
+                    "none" => Auth::None,
+                    other => {
+                        let mut m = format!("unknown auth `{other}`");
+                        match suggest(other, ["bearer", "x-api-key", "none"]) {
+                            Some(g) => m.push_str(&format!("; did you mean `{g}`?")),
+                            None => m.push_str("; expected `bearer`, `x-api-key` or `none`"),
+                        }
+                        return Err(s.error(m));
+                    }
+                });
+            }
+            "key_optional" => f.key_optional = Some(src.boolean(k, value)?),
+            "placeholder_key" => f.placeholder_key = Some(src.string(k, value)?.value),
+            "key_url" => f.key_url = Some(src.string(k, value)?.value),
+            "model" => f.model = Some(model_name(src.string(k, value)?)?),
+            "models" => f.models = parse_roles(src, src.table(k, value)?)?,
+            "env" => f.env = parse_env(src, src.table(k, value)?)?,
+            _ => return Err(src.unknown_key(key, PROVIDER_KEYS, &format!("in provider `{id}`"))),
+        }
+    }
+    Ok(f)
+}
+
+pub(crate) fn model_name(m: Located<String>) -> Result<String, Diagnostic> {
+    if m.value.is_empty() || m.value.chars().any(char::is_control) {
+        return Err(m.error("model names must be non-empty and free of control characters"));
+    }
+    Ok(m.value)
+}
+
+pub(crate) fn parse_roles(src: &Source, table: &DeTable) -> Result<Roles, Diagnostic> {
+    let mut roles = Roles::default();
+    for (key, value) in table {
+        let k = key.get_ref().as_ref();
+        let model = model_name(src.string(k, value)?)?;
+        match roles.slot(k) {
+            Some(slot) => *slot = Some(model),
+            None => return Err(src.unknown_key(key, &Roles::KEYS, "in [models]")),
+        }
+    }
+    Ok(roles)
+}
+
+pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String, String>, Diagnostic> {
+    let mut env = BTreeMap::new();
+    for (key, value) in table {
+        let name = key.get_ref().as_ref();
+        if let Some(why) = names::refusal(name) {
+            return Err(src.error(key.span(), format!("[env] `{name}`: {why}")));
+        }
+        let v = match value.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {
+                let raw = &src.text[value.span()];
+                return Err(src.error(
+                    value.span(),
+                    format!("[env] values are strings: write `{name} = \"{raw}\"`"),
+                ));
+            }
+            other => {
+                return Err(src.error(
+                    value.span(),
+                    format!("[env] `{name}` must be a string, found {}", crate::diagnostic::type_name(other)),
+                ));
+            }
+        };
+        if v.contains('\0') {
+            return Err(src.error(value.span(), format!("[env] `{name}` contains a NUL character")));
+        }
+        env.insert(name.to_string(), v);
+    }
+    Ok(env)
+}
+
+fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
+    let path = Path::new("<built-in presets>");
+    let src = Source::new(path, text);
+    let root = src.parse()?;
+    let mut catalog = Catalog {
+        providers: BTreeMap::new(),
+        refused: BTreeMap::new(),
+        openai_urls: Vec::new(),
+        updated: String::new(),
+    };
+    for (key, value) in root.get_ref() {
+        match key.get_ref().as_ref() {
+            "updated" => catalog.updated = src.string("updated", value)?.value,
+            "presets" => {
+                for (id, table) in src.table("presets", value)? {
+                    let id = id.get_ref().as_ref();
+                    let fields = parse_fields(&src, id, src.table(id, table)?)?;
+                    let mut p = Provider::empty(id, "preset");
+                    fields.apply_to(&mut p);
+                    catalog.providers.insert(id.to_string(), p);
+                }
+            }
+            "refused" => {
+                for (id, table) in src.table("refused", value)? {
+                    let t = src.table(id.get_ref(), table)?;
+                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
+                    catalog.refused.insert(
+                        id.get_ref().to_string(),
+                        Refused { why: get("why")?.unwrap_or_default(), use_instead: get("use")? },
+                    );
+                }
+            }
+            "openai_urls" => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    return Err(src.error(value.span(), "openai_urls must be an array of tables"));
+                };
+                for item in items.iter() {
+                    let DeValue::Table(t) = item.get_ref() else {
+                        return Err(src.error(item.span(), "expected a table"));
+                    };
+                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
+                    catalog.openai_urls.push(OpenAiUrl {
+                        url: get("url")?.unwrap_or_default(),
+                        use_instead: get("use")?,
+                        prefix: t.get("prefix").map(|v| src.boolean("prefix", v)).transpose()?.unwrap_or(false),
+                    });
+                }
+            }
+            _ => return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls"], "")),
+        }
+    }
+    Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUIRED: &[&str] = &[
+        "anthropic", "glm", "glm-intl", "kimi", "kimi-intl", "kimi-coding", "minimax",
+        "minimax-intl", "deepseek", "dashscope", "dashscope-intl", "dashscope-coding",
+        "tencent-lkeap", "hunyuan", "volcengine", "volcengine-coding", "qianfan-coding",
+        "modelscope", "siliconflow", "longcat", "mimo", "openrouter", "ollama", "vllm",
+        "llamacpp", "lmstudio",
+    ];
+
+    #[test]
+    fn presets_parse_and_every_endpoint_passes_our_own_check() {
+        let c = Catalog::builtin();
+        for id in REQUIRED {
+            assert!(c.providers.contains_key(*id), "missing preset {id}");
+        }
+        for p in c.providers.values() {
+            assert!(is_valid_id(&p.id), "{}", p.id);
+            if let Some(url) = &p.base_url {
+                c.check_base_url(url).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
+            } else {
+                assert_eq!(p.id, "anthropic", "only the official preset has no endpoint");
+            }
+            for name in p.env.keys() {
+                assert_eq!(names::refusal(name), None, "preset {} env {name}", p.id);
+            }
+        }
+        assert_eq!(c.providers["minimax"].env["API_TIMEOUT_MS"], "3000000");
+        assert_eq!(c.providers["kimi-coding"].base_url.as_deref(), Some("https://api.kimi.com/coding/"));
+        assert!(c.providers["anthropic"].key_optional);
+        assert!(!c.updated.is_empty());
+    }
+
+    #[test]
+    fn refused_and_misspelt_providers_explain_themselves() {
+        let c = Catalog::builtin();
+        let e = c.get("groq").unwrap_err();
+        assert!(e.contains("Anthropic Messages API"), "{e}");
+        assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
+        assert!(c.get("openai").is_err());
+    }
+
+    #[test]
+    fn openai_style_urls_are_refused_with_the_right_endpoint() {
+        let c = Catalog::builtin();
+        let cases = [
+            ("https://dashscope.aliyuncs.com/compatible-mode/v1", Some("https://dashscope.aliyuncs.com/apps/anthropic")),
+            ("https://open.bigmodel.cn/api/paas/v4/", Some("https://open.bigmodel.cn/api/anthropic")),
+            ("https://openrouter.ai/api/v1", Some("https://openrouter.ai/api")),
+            ("https://api.deepseek.com", Some("https://api.deepseek.com/anthropic")),
+            ("https://api.groq.com/openai/v1", None),
+            ("https://llm.corp.example/openai/v1", None),
+            ("https://gateway.example/anthropic/v1", Some("https://gateway.example/anthropic")),
+        ];
+        for (url, right) in cases {
+            let e = c.check_base_url(url).unwrap_err();
+            if let Some(r) = right {
+                assert!(e.contains(r), "{url}: {e}");
+            }
+        }
+        for ok in [
+            "https://api.deepseek.com/anthropic",
+            "https://api.stepfun.ai/v1/anthropic",
+            "http://127.0.0.1:9/",
+            "https://llm.corp.example/anthropic",
+        ] {
+            assert_eq!(c.check_base_url(ok), Ok(()), "{ok}");
+        }
+        assert!(c.check_base_url("ftp://x").is_err());
+        assert!(c.check_base_url("https://x/\n").is_err());
+    }
+
+    #[test]
+    fn user_providers_add_and_override_field_by_field() {
+        let text = r#"
+[providers.corp]
+base_url = "https://llm.corp.example/anthropic"
+auth = "x-api-key"
+model = "corp-large"
+
+[providers.glm]
+model = "glm-4.7"
+[providers.glm.env]
+EXTRA = "1"
+"#;
+        let c = Catalog::with_user_config(Path::new("config.toml"), text).unwrap();
+        let corp = &c.providers["corp"];
+        assert_eq!((corp.auth, corp.origin), (Auth::XApiKey, "user"));
+        let glm = &c.providers["glm"];
+        assert_eq!(glm.model.as_deref(), Some("glm-4.7"));
+        assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
+        assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
+        assert_eq!(glm.env.get("EXTRA").map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn user_config_errors_are_located() {
+        let cases = [
+            ("[providers.x]\nauth = \"berer\"\n", 2, "did you mean `bearer`?"),
+            ("[providers.x]\nbase_url = \"https://api.moonshot.cn/v1\"\n", 2, "https://api.moonshot.cn/anthropic"),
+            ("[providers.x]\nmodle = \"m\"\n", 2, "did you mean `model`?"),
+            ("[provider.x]\n", 1, "did you mean `providers`?"),
+            ("[providers.X]\n", 1, "only a-z"),
+            ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "run code"),
+        ];
+        for (text, line, needle) in cases {
+            let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();
+            assert_eq!(e.at.line, line, "{e}");
+            assert!(e.message.contains(needle), "{e}");
+        }
+    }
+}
