@@ -65,7 +65,12 @@ pub enum Command {
 
     /// Internal: what the hook runs when something changed
     #[command(hide = true)]
-    HookEnv { shell: ShellName, pid: u32, #[arg(default_value = "")] said: String },
+    HookEnv {
+        shell: ShellName,
+        pid: u32,
+        #[arg(default_value = "")]
+        said: String,
+    },
 
     /// Trust the project file here (or in DIR) in its current content
     #[command(after_help = "Example:\n  \
@@ -91,7 +96,12 @@ pub enum Command {
         ccenv exec -- python app.py\n\n\
         Refuses to run when the project file is missing, blocked or invalid.")]
     Exec {
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "COMMAND"
+        )]
         command: Vec<OsString>,
     },
 

@@ -45,7 +45,10 @@ pub struct Located<T> {
 
 impl<T> Located<T> {
     pub fn error(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { at: self.at.clone(), message: message.into() }
+        Diagnostic {
+            at: self.at.clone(),
+            message: message.into(),
+        }
     }
 }
 
@@ -66,11 +69,18 @@ impl<'a> Source<'a> {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        Location { path: self.path.to_path_buf(), line, column }
+        Location {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+        }
     }
 
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { at: self.locate(span), message: message.into() }
+        Diagnostic {
+            at: self.locate(span),
+            message: message.into(),
+        }
     }
 
     /// Parses the whole text; a syntax error becomes a located diagnostic.
@@ -81,9 +91,16 @@ impl<'a> Source<'a> {
         })
     }
 
-    pub fn string(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<Located<String>, Diagnostic> {
+    pub fn string(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Result<Located<String>, Diagnostic> {
         match value.get_ref() {
-            DeValue::String(s) => Ok(Located { value: s.to_string(), at: self.locate(value.span()) }),
+            DeValue::String(s) => Ok(Located {
+                value: s.to_string(),
+                at: self.locate(value.span()),
+            }),
             other => Err(self.error(
                 value.span(),
                 format!("`{key}` must be a string, found {}", type_name(other)),
@@ -110,12 +127,20 @@ impl<'a> Source<'a> {
             DeValue::Table(t) => Ok(t),
             other => Err(self.error(
                 value.span(),
-                format!("`{key}` must be a table (`[{key}]`), found {}", type_name(other)),
+                format!(
+                    "`{key}` must be a table (`[{key}]`), found {}",
+                    type_name(other)
+                ),
             )),
         }
     }
 
-    pub fn unknown_key(&self, key: &Spanned<impl AsRef<str>>, known: &[&str], context: &str) -> Diagnostic {
+    pub fn unknown_key(
+        &self,
+        key: &Spanned<impl AsRef<str>>,
+        known: &[&str],
+        context: &str,
+    ) -> Diagnostic {
         let name = key.get_ref().as_ref();
         let mut message = format!("unknown key `{name}` {context}");
         match suggest(name, known.iter().copied()) {
@@ -143,7 +168,12 @@ pub fn suggest<'c>(input: &str, candidates: impl IntoIterator<Item = &'c str>) -
     let input_lower = input.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&input_lower, &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&input_lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -31,7 +31,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).take(5).collect();
     if args.first().map(String::as_str) == Some("hook-env") {
         if let Some((shell, pid)) = hook_env_args(&args) {
-            return finish(commands::hook_env(shell, pid, args.get(3).map_or("", String::as_str)).map(|()| 0));
+            return finish(
+                commands::hook_env(shell, pid, args.get(3).map_or("", String::as_str)).map(|()| 0),
+            );
         }
     }
     let cli = Cli::parse();
@@ -43,7 +45,11 @@ fn main() -> ExitCode {
         Command::Deny { dir } => commands::deny(dir).map(|()| 0),
         Command::Status { json } => commands::status(json).map(|()| 0),
         Command::Exec { command } => commands::exec(command),
-        Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
+        Command::Init {
+            provider,
+            model,
+            force,
+        } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),
         Command::Key { action } => commands::key(action).map(|()| 0),
     };

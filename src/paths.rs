@@ -17,9 +17,9 @@ impl Paths {
         let pick = |var: &str, default: Option<PathBuf>, what: &str| -> Result<PathBuf> {
             match std::env::var_os(var).filter(|v| !v.is_empty()) {
                 Some(v) => Ok(PathBuf::from(v)),
-                None => default.map(|d| d.join("ccenv")).with_context(|| {
-                    format!("cannot find the {what} folder; set {var}")
-                }),
+                None => default
+                    .map(|d| d.join("ccenv"))
+                    .with_context(|| format!("cannot find the {what} folder; set {var}")),
             }
         };
         Ok(Paths {

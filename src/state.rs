@@ -31,7 +31,12 @@ pub struct State {
 
 impl State {
     pub fn encode(&self) -> String {
-        format!("{FORMAT};{};{};{}", self.snapshot_id, self.names.join(","), self.root)
+        format!(
+            "{FORMAT};{};{};{}",
+            self.snapshot_id,
+            self.names.join(","),
+            self.root
+        )
     }
 
     /// Accepts only what `encode` writes: the id is hex, the names are valid names.
@@ -46,11 +51,19 @@ impl State {
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let names: Vec<String> = names.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
+        let names: Vec<String> = names
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
         if !names.iter().all(|n| names::is_valid(n)) {
             return None;
         }
-        Some(State { snapshot_id: id.to_string(), names, root: root.to_string() })
+        Some(State {
+            snapshot_id: id.to_string(),
+            names,
+            root: root.to_string(),
+        })
     }
 }
 
@@ -60,7 +73,9 @@ pub struct SnapshotStore {
 
 impl SnapshotStore {
     pub fn new(data_dir: &Path) -> Self {
-        SnapshotStore { dir: data_dir.join("state") }
+        SnapshotStore {
+            dir: data_dir.join("state"),
+        }
     }
 
     /// Stores `snapshot` (once per distinct content) and returns its id.
@@ -90,7 +105,9 @@ impl SnapshotStore {
     }
 
     fn remove_unused(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
         let now = SystemTime::now();
         for entry in entries.flatten() {
             let old = entry
@@ -136,7 +153,11 @@ mod tests {
     fn snapshots_are_content_addressed_and_verified() {
         let data = tempfile::tempdir().unwrap();
         let store = SnapshotStore::new(data.path());
-        let snap: Snapshot = [("ANTHROPIC_API_KEY".to_string(), Some("sk-real".to_string())), ("B".into(), None)].into();
+        let snap: Snapshot = [
+            ("ANTHROPIC_API_KEY".to_string(), Some("sk-real".to_string())),
+            ("B".into(), None),
+        ]
+        .into();
         let id = store.save(&snap).unwrap();
         assert_eq!(store.save(&snap).unwrap(), id);
         assert_eq!(store.load(&id).unwrap(), snap);

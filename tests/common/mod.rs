@@ -1,0 +1,373 @@
+//! Test support: an isolated sandbox (HOME, config and data folders), a driver for
+//! real interactive shells through a pty, and a loud skip for missing tools.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const CCENV: &str = env!("CARGO_BIN_EXE_ccenv");
+
+/// Is `tool` on PATH? When not: fail under CCENV_REQUIRE_ALL (CI installs everything),
+/// else print a SKIPPED line that cargo does not capture.
+pub fn have(tool: &str) -> bool {
+    if which(tool).is_some() {
+        return true;
+    }
+    if std::env::var_os("CCENV_REQUIRE_ALL").is_some() {
+        panic!("{tool} is required (CCENV_REQUIRE_ALL is set) but not on PATH");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: `{tool}` is not installed; this test did not run"
+    );
+    false
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let s = Sandbox {
+            dir: tempfile::Builder::new()
+                .prefix("ccenv-test-")
+                .tempdir()
+                .unwrap(),
+        };
+        for d in ["home", "cfg", "data", "work", "out"] {
+            std::fs::create_dir_all(s.path(d)).unwrap();
+        }
+        s
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn work(&self, rel: &str) -> PathBuf {
+        let p = self.path("work").join(rel);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    /// The environment every process in the sandbox starts from.
+    pub fn base_env(&self) -> Vec<(String, String)> {
+        let bin = Path::new(CCENV)
+            .parent()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+        vec![
+            ("PATH".into(), path),
+            ("HOME".into(), self.path("home").to_string_lossy().into()),
+            (
+                "CCENV_CONFIG_DIR".into(),
+                self.path("cfg").to_string_lossy().into(),
+            ),
+            (
+                "CCENV_DATA_DIR".into(),
+                self.path("data").to_string_lossy().into(),
+            ),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("TERM".into(), "dumb".into()),
+        ]
+    }
+
+    pub fn ccenv(&self, dir: &Path, args: &[&str]) -> Output {
+        self.ccenv_with(dir, args, &[], None)
+    }
+
+    pub fn ccenv_with(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Output {
+        let mut c = Command::new(CCENV);
+        c.args(args)
+            .current_dir(dir)
+            .env_clear()
+            .envs(self.base_env())
+            .env("PWD", dir);
+        c.envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs ccenv and requires success.
+    pub fn ok(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.ccenv(dir, args);
+        assert!(
+            out.status.success(),
+            "ccenv {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn set_key(&self, name: &str, secret: &str) {
+        let out = self.ccenv_with(self.dir.path(), &["key", "set", name], &[], Some(secret));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn write(&self, path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A project that allows itself, with `body` after the provider line.
+    pub fn project(&self, rel: &str, provider: &str, body: &str) -> PathBuf {
+        let dir = self.work(rel);
+        self.write(
+            &dir.join(".claude-provider.toml"),
+            &format!("provider = \"{provider}\"\n{body}"),
+        );
+        self.ok(&dir, &["allow"]);
+        dir
+    }
+
+    /// A user provider pointing at `base_url`, for tests that must not leave the machine.
+    pub fn user_provider(&self, id: &str, base_url: &str, extra: &str) {
+        self.write(
+            &self.path("cfg/config.toml"),
+            &format!("[providers.{id}]\nbase_url = \"{base_url}\"\nauth = \"bearer\"\n{extra}"),
+        );
+    }
+}
+
+/// A real interactive shell on a pty (util-linux `script`), fed line by line.
+pub struct Shell {
+    pub kind: &'static str,
+    child: Child,
+    stdin: ChildStdin,
+    output: Arc<Mutex<Vec<u8>>>,
+    sync_dir: PathBuf,
+    step: usize,
+}
+
+impl Shell {
+    /// Starts `kind` with no startup files and installs the hook.
+    pub fn start(sandbox: &Sandbox, kind: &'static str, env: &[(&str, &str)]) -> Shell {
+        Self::start_wrapped(sandbox, kind, env, "")
+    }
+
+    /// `wrapper` is prepended to the shell command (e.g. `strace … `).
+    pub fn start_wrapped(
+        sandbox: &Sandbox,
+        kind: &'static str,
+        env: &[(&str, &str)],
+        wrapper: &str,
+    ) -> Shell {
+        let sync_dir = tempfile::Builder::new()
+            .prefix("sync")
+            .tempdir_in(sandbox.path("out"))
+            .unwrap()
+            .keep();
+        let mut c = Command::new("script");
+        c.args([
+            "-q",
+            "-f",
+            "-e",
+            "-c",
+            &format!("{wrapper}{}", start_command(kind)),
+            "/dev/null",
+        ]);
+        c.current_dir(sandbox.path("work"))
+            .env_clear()
+            .envs(sandbox.base_env());
+        c.envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("script(1) from util-linux");
+        let stdin = child.stdin.take().unwrap();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for mut stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+        let mut sh = Shell {
+            kind,
+            child,
+            stdin,
+            output,
+            sync_dir,
+            step: 0,
+        };
+        sh.run(hook_line(kind));
+        sh
+    }
+
+    /// Types `line`, then waits until it and the prompt hook after it have run.
+    pub fn run(&mut self, line: &str) {
+        self.send(line);
+        self.sync();
+    }
+
+    pub fn send(&mut self, line: &str) {
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Presses Enter on an empty line.
+    pub fn enter(&mut self) {
+        self.send("");
+    }
+
+    /// Waits until every line typed so far has run (commands run in order; the hook
+    /// runs before each prompt, so before the marker's line is read).
+    pub fn sync(&mut self) {
+        self.step += 1;
+        let marker = self.sync_dir.join(format!("m{}", self.step));
+        self.send(&format!("command touch '{}'", marker.display()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !marker.exists() {
+            if Instant::now() > deadline {
+                panic!(
+                    "{} did not reach step {}; output so far:\n{}",
+                    self.kind,
+                    self.step,
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The environment a child process of this shell sees now.
+    pub fn child_env(&mut self) -> BTreeMap<String, String> {
+        self.step += 1;
+        let file = self.sync_dir.join(format!("env{}", self.step));
+        self.run(&format!("command env -0 > '{}'", file.display()));
+        let bytes = std::fs::read(&file).unwrap();
+        bytes
+            .split(|b| *b == 0)
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let s = String::from_utf8(kv.to_vec()).expect("UTF-8 environment");
+                let (k, v) = s.split_once('=').unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    }
+
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).replace('\r', "")
+    }
+
+    /// Lines ccenv itself printed (its messages all start with `ccenv: `).
+    pub fn ccenv_messages(&self) -> Vec<String> {
+        self.output()
+            .lines()
+            .filter_map(|l| l.find("ccenv: ").map(|i| l[i..].to_string()))
+            .filter(|l| !l.contains("command touch") && !l.contains("command env"))
+            .collect()
+    }
+
+    pub fn exit(mut self) {
+        self.send("exit");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_command(kind: &str) -> &'static str {
+    match kind {
+        "bash" => "bash --norc --noprofile -i",
+        "zsh" => "zsh -f -i",
+        "fish" => "fish --no-config -i",
+        other => panic!("unknown shell {other}"),
+    }
+}
+
+pub fn hook_line(kind: &str) -> &'static str {
+    match kind {
+        "bash" => "eval \"$(ccenv hook bash)\"",
+        "zsh" => "eval \"$(ccenv hook zsh)\"",
+        "fish" => "ccenv hook fish | source",
+        other => panic!("unknown shell {other}"),
+    }
+}
+
+/// Only the variables ccenv may touch, for comparing environments.
+pub fn managed_view(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    env.iter()
+        .filter(|(k, _)| {
+            k.starts_with("ANTHROPIC_")
+                || k.starts_with("CLAUDE_CODE_")
+                || k.starts_with("CCENV_P")
+                || k.starts_with("CCENV_STATE")
+                || k.starts_with("API_TIMEOUT")
+                || k.starts_with("T_")
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Everything but the variables a shell changes on its own (PWD, SHLVL, `_`, …).
+pub fn comparable(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    const SHELL_OWNED: &[&str] = &["PWD", "OLDPWD", "SHLVL", "_", "LINES", "COLUMNS"];
+    env.iter()
+        .filter(|(k, _)| !SHELL_OWNED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
