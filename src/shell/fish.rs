@@ -16,10 +16,11 @@ impl Shell for Fish {
     }
 
     fn unset(&self, name: &str) -> String {
-        // Erasing the global can uncover a universal variable of the same name; an
-        // unexported empty global then hides it from this shell's children without
-        // touching the universal (which other shells share).
-        format!("set -e -g {name}; set -q {name}; and set -g -u {name} ''\n")
+        // Erasing the global can uncover an exported universal variable of the same
+        // name, which children would inherit. Only an exported empty global shadows it
+        // (an unexported one does not, fish 3.6): children see "", which Claude Code
+        // treats as unset, and the universal, shared by every fish, stays untouched.
+        format!("set -e -g {name}; if set -q {name}; set -gx {name} ''; end\n")
     }
 
     fn set_local(&self, name: &str, value: &str) -> String {
