@@ -176,6 +176,8 @@ pub struct Shell {
     output: Arc<Mutex<Vec<u8>>>,
     sync_dir: PathBuf,
     step: usize,
+    /// How long one step may take (raise it for slow commands such as `claude -p`).
+    pub timeout: Duration,
 }
 
 impl Shell {
@@ -237,6 +239,7 @@ impl Shell {
             output,
             sync_dir,
             step: 0,
+            timeout: Duration::from_secs(30),
         };
         sh.run(hook_line(kind));
         sh
@@ -266,7 +269,7 @@ impl Shell {
         self.step += 1;
         let marker = self.sync_dir.join(format!("m{}", self.step));
         self.send(&format!("command touch '{}'", marker.display()));
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + self.timeout;
         while !marker.exists() {
             if Instant::now() > deadline {
                 panic!(

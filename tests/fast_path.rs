@@ -1,0 +1,97 @@
+//! An unchanged prompt starts no ccenv process: counted with strace on real shells.
+
+mod common;
+
+use common::{CCENV, Sandbox, Shell, have};
+
+fn ccenv_runs(log: &std::path::Path) -> usize {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let needle = format!("execve(\"{CCENV}\"");
+    text.lines()
+        .filter(|l| l.contains(&needle) && l.contains("hook-env"))
+        .count()
+}
+
+fn unchanged_prompts_start_no_process(kind: &'static str) {
+    if !have(kind) || !have("script") || !have("strace") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.set_key("glm", "sk-glm-abcdefghijklmnop");
+    let dir = sb.project("a/b/c", "glm", "");
+    let log = sb.path("out/strace.log");
+    let wrapper = format!(
+        "strace -f -qq -e trace=execve -e signal=none -o '{}' ",
+        log.display()
+    );
+    let mut sh = Shell::start_wrapped(&sb, kind, &[], &wrapper);
+    sh.run(&format!("cd '{}'", dir.join("sub").display()));
+    sh.run(&format!("cd '{}'", dir.display()));
+    assert_eq!(sh.child_env()["CCENV_PROVIDER"], "glm");
+    let before = ccenv_runs(&log);
+    assert!(before >= 2, "the hook ran on cd ({before} runs)");
+
+    for _ in 0..100 {
+        sh.enter();
+    }
+    sh.sync();
+    let after = ccenv_runs(&log);
+    assert_eq!(
+        after,
+        before,
+        "{kind}: 100 unchanged prompts started ccenv {} times",
+        after - before
+    );
+
+    // The counter is live: each kind of change makes the next prompt run ccenv once.
+    std::fs::write(
+        dir.join(".claude-provider.toml"),
+        "provider = \"glm\"\nmodel = \"m\"\n",
+    )
+    .unwrap();
+    sh.enter();
+    sh.sync();
+    assert_eq!(ccenv_runs(&log), after + 1, "{kind}: an edit is noticed");
+    sb.ok(&dir, &["allow"]);
+    sh.enter();
+    sh.sync();
+    assert_eq!(ccenv_runs(&log), after + 2, "{kind}: allow is noticed");
+    assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "m");
+    sb.set_key("glm", "sk-glm-rotated-abcdefghij");
+    sh.enter();
+    sh.sync();
+    assert_eq!(
+        sh.child_env()["ANTHROPIC_AUTH_TOKEN"],
+        "sk-glm-rotated-abcdefghij",
+        "{kind}: key set is noticed"
+    );
+    sb.write(
+        &sb.path("cfg/config.toml"),
+        "[providers.glm]\nmodel = \"from-user-config\"\n",
+    );
+    std::fs::write(dir.join(".claude-provider.toml"), "provider = \"glm\"\n").unwrap();
+    sb.ok(&dir, &["allow"]);
+    sh.enter();
+    sh.sync();
+    assert_eq!(
+        sh.child_env()["ANTHROPIC_MODEL"],
+        "from-user-config",
+        "{kind}: user config is noticed"
+    );
+    sh.exit();
+}
+
+#[test]
+fn bash_unchanged_prompts() {
+    unchanged_prompts_start_no_process("bash");
+}
+
+#[test]
+fn zsh_unchanged_prompts() {
+    unchanged_prompts_start_no_process("zsh");
+}
+
+#[test]
+fn fish_unchanged_prompts() {
+    unchanged_prompts_start_no_process("fish");
+}
