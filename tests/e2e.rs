@@ -1,0 +1,412 @@
+//! End to end: the real Claude Code CLI and the Python `anthropic` SDK, started from a
+//! real shell inside a project, against a loopback server that records what arrives.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Sandbox, Shell, have};
+
+const REAL_KEY: &str = "sk-ant-REAL-user-key-must-not-leak";
+const PROJECT_KEY: &str = "sk-loop-project-secret-123";
+
+#[derive(Clone, Debug)]
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn model(&self) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        v["model"].as_str().map(str::to_string)
+    }
+}
+
+/// A minimal Anthropic Messages endpoint on 127.0.0.1 that records every request.
+struct Server {
+    port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let _ = handle(stream, &log);
+                });
+            }
+        });
+        Server { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn messages(&self) -> Vec<Request> {
+        let all = self.requests.lock().unwrap().clone();
+        all.into_iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with("/v1/messages"))
+            .collect()
+    }
+
+    fn all(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn handle(stream: TcpStream, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_string(),
+        parts.next().unwrap_or("").to_string(),
+    );
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body)?;
+    let req = Request {
+        method,
+        path: path.clone(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let model = req.model().unwrap_or_else(|| "unknown".into());
+    let stream_wanted =
+        req.body.contains("\"stream\":true") || req.body.contains("\"stream\": true");
+    log.lock().unwrap().push(req);
+
+    let mut out = stream;
+    let (status, content_type, body) = if path.starts_with("/v1/messages/count_tokens") {
+        (
+            "200 OK",
+            "application/json",
+            r#"{"input_tokens":3}"#.to_string(),
+        )
+    } else if path.starts_with("/v1/messages") && stream_wanted {
+        ("200 OK", "text/event-stream", sse(&model))
+    } else if path.starts_with("/v1/messages") {
+        (
+            "200 OK",
+            "application/json",
+            message_json(&model).to_string(),
+        )
+    } else {
+        (
+            "404 Not Found",
+            "application/json",
+            r#"{"type":"error","error":{"type":"not_found_error","message":"no"}}"#.into(),
+        )
+    };
+    write!(
+        out,
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    out.flush()
+}
+
+fn message_json(model: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "msg_loop", "type": "message", "role": "assistant", "model": model,
+        "content": [{"type": "text", "text": "pong-from-loopback"}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 3, "output_tokens": 2}
+    })
+}
+
+fn sse(model: &str) -> String {
+    let mut start = message_json(model);
+    start["content"] = serde_json::json!([]);
+    start["stop_reason"] = serde_json::Value::Null;
+    let events = [
+        (
+            "message_start",
+            serde_json::json!({"type": "message_start", "message": start}),
+        ),
+        (
+            "content_block_start",
+            serde_json::json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        (
+            "content_block_delta",
+            serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "pong-from-loopback"}}),
+        ),
+        (
+            "content_block_stop",
+            serde_json::json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            serde_json::json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 2}}),
+        ),
+        ("message_stop", serde_json::json!({"type": "message_stop"})),
+    ];
+    events
+        .iter()
+        .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
+        .collect()
+}
+
+/// A project whose user provider points at the loopback server.
+fn loop_project(sb: &Sandbox, server: &Server) -> std::path::PathBuf {
+    sb.user_provider(
+        "loop",
+        &server.url(),
+        "model = \"loop-model-main\"\n[providers.loop.models]\nhaiku = \"loop-model-small\"\n",
+    );
+    sb.set_key("loop", PROJECT_KEY);
+    sb.project("app", "loop", "")
+}
+
+fn shell_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("ANTHROPIC_API_KEY", REAL_KEY),
+        ("ANTHROPIC_MODEL", "claude-user-default"),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+        ("DISABLE_AUTOUPDATER", "1"),
+    ]
+}
+
+fn assert_project_credentials_only(server: &Server, client: &str) {
+    let msgs = server.messages();
+    assert!(
+        !msgs.is_empty(),
+        "{client}: no request reached the server: {:?}",
+        server.all()
+    );
+    for r in &msgs {
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {PROJECT_KEY}").as_str()),
+            "{client}: {r:?}"
+        );
+        assert_eq!(
+            r.header("x-api-key"),
+            None,
+            "{client} sent x-api-key: {r:?}"
+        );
+    }
+    for r in server.all() {
+        let everything = format!("{r:?}");
+        assert!(
+            !everything.contains(REAL_KEY),
+            "{client} sent the user's own key: {everything}"
+        );
+    }
+}
+
+#[test]
+fn claude_code_uses_the_project_provider_and_never_the_users_key() {
+    if !have("claude") || !have("script") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::start();
+    let dir = loop_project(&sb, &server);
+    let mut sh = Shell::start(&sb, "bash", &shell_env());
+    sh.timeout = Duration::from_secs(120);
+    sh.run(&format!("cd '{}'", dir.display()));
+    let out = sb.path("out/claude.txt");
+    sh.run(&format!(
+        "claude -p 'reply with pong' > '{}' 2>&1; echo \"exit=$?\" >> '{0}'",
+        out.display()
+    ));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("pong-from-loopback") && text.contains("exit=0"),
+        "claude output:\n{text}"
+    );
+    assert_project_credentials_only(&server, "claude");
+    let models: Vec<String> = server
+        .messages()
+        .iter()
+        .filter_map(Request::model)
+        .collect();
+    assert!(
+        models.contains(&"loop-model-main".to_string()),
+        "main model not used: {models:?}"
+    );
+    for m in &models {
+        assert!(
+            m == "loop-model-main" || m == "loop-model-small",
+            "unexpected model {m}"
+        );
+    }
+    sh.exit();
+}
+
+fn have_python_sdk() -> bool {
+    if !have("python3") {
+        return false;
+    }
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import anthropic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CCENV_REQUIRE_ALL").is_some() {
+            panic!("the Python anthropic SDK is required (CCENV_REQUIRE_ALL is set)");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: Python package `anthropic` is not installed"
+        );
+    }
+    ok
+}
+
+const PY_CLIENT: &str = "import anthropic, os; m = anthropic.Anthropic().messages.create(model=os.environ['ANTHROPIC_MODEL'], max_tokens=8, messages=[{'role': 'user', 'content': 'ping'}]); print(m.content[0].text)";
+
+#[test]
+fn python_sdk_uses_the_project_provider_and_never_the_users_key() {
+    if !have_python_sdk() || !have("script") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::start();
+    let dir = loop_project(&sb, &server);
+    let mut sh = Shell::start(&sb, "bash", &shell_env());
+    sh.timeout = Duration::from_secs(60);
+    sh.run(&format!("cd '{}'", dir.display()));
+    let out = sb.path("out/py.txt");
+    sh.run(&format!(
+        "python3 -c \"{PY_CLIENT}\" > '{}' 2>&1",
+        out.display()
+    ));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("pong-from-loopback"),
+        "python output:\n{text}"
+    );
+    assert_project_credentials_only(&server, "anthropic SDK");
+    assert_eq!(
+        server.messages()[0].model().as_deref(),
+        Some("loop-model-main")
+    );
+    sh.exit();
+}
+
+/// The recorder is not blind: without ccenv the same client sends the user's own key
+/// (anthropic 2.12 prefers ANTHROPIC_API_KEY and sends it as the Bearer token), which
+/// the assertions above would reject.
+#[test]
+fn without_ccenv_the_users_key_would_reach_the_third_party() {
+    if !have_python_sdk() {
+        return;
+    }
+    let server = Server::start();
+    let out = std::process::Command::new("python3")
+        .args(["-c", PY_CLIENT])
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .env("ANTHROPIC_AUTH_TOKEN", PROJECT_KEY)
+        .env("ANTHROPIC_API_KEY", REAL_KEY)
+        .env("ANTHROPIC_MODEL", "m")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = format!("{:?}", server.messages()[0].headers);
+    assert!(
+        sent.contains(REAL_KEY),
+        "the user's key did not arrive: {sent}"
+    );
+}
+
+#[test]
+fn exec_gives_claude_code_the_project_provider() {
+    if !have("claude") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::start();
+    let dir = loop_project(&sb, &server);
+    let env: Vec<(&str, &str)> = shell_env();
+    let out = sb.ccenv_with(
+        &dir,
+        &["exec", "--", "claude", "-p", "reply with pong"],
+        &env,
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("pong-from-loopback"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_project_credentials_only(&server, "claude via exec");
+}
+
+/// The same control for Claude Code: with both variables set it sends the user's key.
+#[test]
+fn without_ccenv_claude_code_sends_the_users_key_too() {
+    if !have("claude") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::start();
+    let out = std::process::Command::new("claude")
+        .args(["-p", "reply with pong"])
+        .current_dir(sb.path("work"))
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(shell_env())
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .env("ANTHROPIC_AUTH_TOKEN", PROJECT_KEY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = &server.messages()[0];
+    assert_eq!(
+        r.header("x-api-key"),
+        Some(REAL_KEY),
+        "headers: {:?}",
+        r.headers
+    );
+    assert_eq!(
+        r.header("authorization"),
+        Some(format!("Bearer {PROJECT_KEY}").as_str())
+    );
+}
