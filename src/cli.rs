@@ -96,12 +96,7 @@ pub enum Command {
         ccenv exec -- python app.py\n\n\
         Refuses to run when the project file is missing, blocked or invalid.")]
     Exec {
-        #[arg(
-            required = true,
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "COMMAND"
-        )]
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
         command: Vec<OsString>,
     },
 

@@ -26,12 +26,9 @@ pub fn say(message: &str) {
 
 fn exe_path() -> Result<String> {
     let exe = std::env::current_exe().context("cannot find the ccenv binary's path")?;
-    exe.to_str().map(str::to_string).ok_or_else(|| {
-        anyhow!(
-            "the path of the ccenv binary is not UTF-8: {}",
-            exe.display()
-        )
-    })
+    exe.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("the path of the ccenv binary is not UTF-8: {}", exe.display()))
 }
 
 pub fn hook(shell: ShellName) -> Result<()> {
@@ -44,9 +41,7 @@ fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> String {
     let mut out = String::new();
     for op in ops {
         out.push_str(&match op {
-            Op::Set(n, v) if mask_secrets && engine::is_secret_name(n) => {
-                shell.export(n, &keystore::mask(v))
-            }
+            Op::Set(n, v) if mask_secrets && engine::is_secret_name(n) => shell.export(n, &keystore::mask(v)),
             Op::Set(n, v) => shell.export(n, v),
             Op::Unset(n) => shell.unset(n),
         });
@@ -61,11 +56,7 @@ pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()>
     let shell = shell::from_name(shell_name.as_str()).expect("known shell");
     let paths = Paths::from_env()?;
     let inherited = engine::inherited(&paths);
-    let eval = engine::evaluate(
-        paths::current_dir().as_deref(),
-        &paths,
-        inherited.snapshot.as_ref(),
-    );
+    let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
 
     let mut out = String::new();
     let mut messages = Vec::new();
@@ -84,28 +75,19 @@ pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()>
         Err(e) => messages.push(format!("not applied: cannot save restore state: {e:#}")),
     }
 
-    let said_now = if messages.is_empty() {
-        String::new()
-    } else {
-        short_hash(&messages.join("\n"))
-    };
+    let said_now = if messages.is_empty() { String::new() } else { short_hash(&messages.join("\n")) };
     if said_now != said {
         for m in &messages {
             say(m);
         }
     }
-    let (present, absent): (Vec<PathBuf>, Vec<PathBuf>) =
-        eval.watch.into_iter().partition(|p| p.exists());
+    let (present, absent): (Vec<PathBuf>, Vec<PathBuf>) = eval.watch.into_iter().partition(|p| p.exists());
     let stamp = paths.stamp(shell_pid);
-    let stamp = match touch(&stamp, started) {
+    let stamp = match touch_stamp(&stamp, started) {
         Ok(()) => stamp.to_string_lossy().into_owned(),
         Err(_) => String::new(), // every prompt re-checks; slower, never wrong
     };
-    let lossy = |v: Vec<PathBuf>| {
-        v.iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-    };
+    let lossy = |v: Vec<PathBuf>| v.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>();
     out.push_str(&shell.set_local_list("__ccenv_present", &lossy(present)));
     out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
     out.push_str(&shell.set_local("__ccenv_stamp", &stamp));
@@ -114,14 +96,21 @@ pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()>
     Ok(())
 }
 
-fn touch(path: &Path, time: SystemTime) -> Result<()> {
+/// Marks this shell's last run. A new shell's first stamp also clears stamps unused for
+/// a week; removing a live one is harmless (a missing stamp reads as "changed").
+fn touch_stamp(path: &Path, time: SystemTime) -> Result<()> {
     let dir = path.parent().context("stamp has a folder")?;
     crate::fsutil::private_dir(dir)?;
-    let f = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?;
+    if !path.exists() {
+        let week = std::time::Duration::from_secs(7 * 24 * 3600);
+        for entry in fs::read_dir(dir)?.flatten() {
+            let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(time);
+            if time.duration_since(modified).unwrap_or_default() > week {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    let f = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     f.set_modified(time)?;
     Ok(())
 }
@@ -134,11 +123,7 @@ fn short_hash(text: &str) -> String {
 pub fn export(shell: Option<ShellName>, json: bool) -> Result<()> {
     let paths = Paths::from_env()?;
     let inherited = engine::inherited(&paths);
-    let eval = engine::evaluate(
-        paths::current_dir().as_deref(),
-        &paths,
-        inherited.snapshot.as_ref(),
-    );
+    let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
     let plan = engine::plan(&eval, &inherited, &paths)?;
     for m in &plan.messages {
         say(m);
@@ -160,23 +145,14 @@ pub fn export(shell: Option<ShellName>, json: bool) -> Result<()> {
                 }
             };
         }
-        format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json!({ "set": set, "unset": unset }))?
-        )
+        format!("{}\n", serde_json::to_string_pretty(&json!({ "set": set, "unset": unset }))?)
     } else {
-        let shell = shell::from_name(shell.expect("clap requires --shell or --json").as_str())
-            .expect("known");
+        let shell =
+            shell::from_name(shell.expect("clap requires --shell or --json").as_str()).expect("known");
         render(shell, &ops, mask)
     };
-    if mask
-        && ops
-            .iter()
-            .any(|op| matches!(op, Op::Set(n, _) if engine::is_secret_name(n)))
-    {
-        say(
-            "keys are masked because standard output is a terminal; pipe or eval the output to apply it",
-        );
+    if mask && ops.iter().any(|op| matches!(op, Op::Set(n, _) if engine::is_secret_name(n))) {
+        say("keys are masked because standard output is a terminal; pipe or eval the output to apply it");
     }
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
@@ -187,16 +163,9 @@ fn project_at(dir: Option<PathBuf>) -> Result<project::Found> {
         Some(d) => d,
         None => paths::current_dir().context("the current directory no longer exists")?,
     };
-    let dir = if dir.is_absolute() {
-        dir
-    } else {
-        std::env::current_dir()?.join(dir)
-    };
+    let dir = if dir.is_absolute() { dir } else { std::env::current_dir()?.join(dir) };
     project::discover(&dir).found.ok_or_else(|| {
-        anyhow!(
-            "no {FILE} in {} or above; create one with `ccenv init PROVIDER`",
-            dir.display()
-        )
+        anyhow!("no {FILE} in {} or above; create one with `ccenv init PROVIDER`", dir.display())
     })
 }
 
@@ -209,16 +178,9 @@ pub fn allow(dir: Option<PathBuf>) -> Result<()> {
     let settings = contents.settings()?;
     let resolved = resolve::resolve(&settings, &catalog)?;
     TrustStore::new(&paths.data_dir).allow(&found.root, &contents.digest())?;
-    let files: Vec<String> = [&found.main, &found.local]
-        .into_iter()
-        .flatten()
-        .map(|p| p.display().to_string())
-        .collect();
-    say(&format!(
-        "allowed {} (provider {})",
-        files.join(" + "),
-        resolved.provider
-    ));
+    let files: Vec<String> =
+        [&found.main, &found.local].into_iter().flatten().map(|p| p.display().to_string()).collect();
+    say(&format!("allowed {} (provider {})", files.join(" + "), resolved.provider));
     Ok(())
 }
 
@@ -252,10 +214,7 @@ pub fn status(json_out: bool) -> Result<()> {
     }
     if let Some(p) = report.get("provider") {
         let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
-        lines.push((
-            "provider",
-            format!("{} — {} [{}]", s("id"), s("name"), s("origin")),
-        ));
+        lines.push(("provider", format!("{} — {} [{}]", s("id"), s("name"), s("origin"))));
         lines.push(("endpoint", s("base_url")));
         lines.push(("auth", format!("{} via {}", s("auth"), s("key_variable"))));
         lines.push(("key", s("key")));
@@ -272,15 +231,9 @@ pub fn status(json_out: bool) -> Result<()> {
                 role("subagent")
             ),
         ));
-        if let Some(env) = p
-            .get("env")
-            .and_then(|e| e.as_object())
-            .filter(|e| !e.is_empty())
-        {
-            let pairs: Vec<String> = env
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect();
+        if let Some(env) = p.get("env").and_then(|e| e.as_object()).filter(|e| !e.is_empty()) {
+            let pairs: Vec<String> =
+                env.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
             lines.push(("env", pairs.join(" ")));
         }
     }
@@ -297,12 +250,8 @@ fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json
         Outcome::NoProject => "no project file here or above",
         Outcome::Gone => "the current directory no longer exists",
         Outcome::Denied { .. } => "denied (ccenv allow to undo)",
-        Outcome::Blocked { changed: false, .. } => {
-            "blocked: not allowed yet (review, then ccenv allow)"
-        }
-        Outcome::Blocked { changed: true, .. } => {
-            "blocked: changed since allowed (review, then ccenv allow)"
-        }
+        Outcome::Blocked { changed: false, .. } => "blocked: not allowed yet (review, then ccenv allow)",
+        Outcome::Blocked { changed: true, .. } => "blocked: changed since allowed (review, then ccenv allow)",
         Outcome::Invalid { .. } => "invalid",
         Outcome::Applied { .. } => "allowed",
     };
@@ -319,15 +268,11 @@ fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json
     if let Outcome::Invalid { error, .. } = &eval.outcome {
         r.insert("error".into(), error.clone().into());
     }
-    if let Outcome::Applied {
-        resolved: p, key, ..
-    } = &eval.outcome
-    {
+    if let Outcome::Applied { resolved: p, key, .. } = &eval.outcome {
         let (key_text, key_source) = match key {
-            Key::Found { secret, source } => (
-                format!("{} from {source}", keystore::mask(secret)),
-                Some(source.clone()),
-            ),
+            Key::Found { secret, source } => {
+                (format!("{} from {source}", keystore::mask(secret)), Some(source.clone()))
+            }
             Key::Placeholder(v) => (format!("placeholder `{v}` (the server ignores keys)"), None),
             Key::NotNeeded => ("none needed".into(), None),
             Key::Missing { why } => (format!("missing: {why}"), None),
@@ -351,9 +296,7 @@ fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json
     let shell = match (&inherited.state, std::env::var(names::PROVIDER).ok()) {
         (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
         (Some(s), None) => format!("applied in this shell from {}", s.root),
-        (None, _) => {
-            "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into()
-        }
+        (None, _) => "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into(),
     };
     r.insert("shell".into(), shell.into());
     serde_json::Value::Object(r)
@@ -367,21 +310,10 @@ pub fn exec(command: Vec<OsString>) -> Result<i32> {
     match &eval.outcome {
         Outcome::Applied { .. } => {}
         Outcome::NoProject | Outcome::Gone => {
-            bail!(
-                "no {FILE} in {} or above; not running {:?} without a provider",
-                dir.display(),
-                command[0]
-            )
+            bail!("no {FILE} in {} or above; not running {:?} without a provider", dir.display(), command[0])
         }
-        Outcome::Denied { found } => bail!(
-            "{} is denied; run `ccenv allow` to use it",
-            found.root.display()
-        ),
-        _ => bail!(
-            "{}; not running {:?} without it",
-            eval.notices().join("; "),
-            command[0]
-        ),
+        Outcome::Denied { found } => bail!("{} is denied; run `ccenv allow` to use it", found.root.display()),
+        _ => bail!("{}; not running {:?} without it", eval.notices().join("; "), command[0]),
     }
     let plan = engine::plan(&eval, &inherited, &paths)?;
     for m in &plan.messages {
@@ -408,9 +340,7 @@ fn run(mut cmd: std::process::Command, name: &std::ffi::OsStr) -> Result<i32> {
 
 #[cfg(not(unix))]
 fn run(mut cmd: std::process::Command, name: &std::ffi::OsStr) -> Result<i32> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot run {name:?}"))?;
+    let status = cmd.status().with_context(|| format!("cannot run {name:?}"))?;
     Ok(status.code().unwrap_or(1))
 }
 
@@ -421,10 +351,7 @@ pub fn init(provider: &str, model: Option<String>, force: bool) -> Result<()> {
     let dir = paths::current_dir().context("the current directory no longer exists")?;
     let path = dir.join(FILE);
     if path.exists() && !force {
-        bail!(
-            "{} exists; edit it, or pass --force to replace it",
-            path.display()
-        );
+        bail!("{} exists; edit it, or pass --force to replace it", path.display());
     }
     if let Some(m) = &model {
         if m.is_empty() || m.chars().any(char::is_control) || m.contains('"') || m.contains('\\') {
@@ -459,27 +386,15 @@ pub fn init(provider: &str, model: Option<String>, force: bool) -> Result<()> {
          # API_TIMEOUT_MS = \"600000\"\n",
         id = p.id
     );
-    project::parse(&path, &text)
-        .map_err(|d| anyhow!("internal: generated file is invalid: {d}"))?;
+    project::parse(&path, &text).map_err(|d| anyhow!("internal: generated file is invalid: {d}"))?;
     fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
     let found = project::discover(&dir).found.expect("just written");
     let contents = Contents::read(&found)?;
     TrustStore::new(&paths.data_dir).allow(&found.root, &contents.digest())?;
     say(&format!("wrote and allowed {}", path.display()));
-    let has_key = FileKeyStore::new(paths.keys())
-        .get(&p.id)
-        .ok()
-        .flatten()
-        .is_some();
-    if !has_key
-        && p.auth != crate::provider::Auth::None
-        && p.placeholder_key.is_none()
-        && !p.key_optional
-    {
-        say(&format!(
-            "next: store the key with `ccenv key set {}`",
-            p.id
-        ));
+    let has_key = FileKeyStore::new(paths.keys()).get(&p.id).ok().flatten().is_some();
+    if !has_key && p.auth != crate::provider::Auth::None && p.placeholder_key.is_none() && !p.key_optional {
+        say(&format!("next: store the key with `ccenv key set {}`", p.id));
     }
     Ok(())
 }
@@ -491,9 +406,7 @@ pub fn providers(json_out: bool) -> Result<()> {
         let list: Vec<_> = catalog.providers.values().collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &json!({ "updated": catalog.updated, "providers": list })
-            )?
+            serde_json::to_string_pretty(&json!({ "updated": catalog.updated, "providers": list }))?
         );
         return Ok(());
     }
@@ -508,10 +421,7 @@ pub fn providers(json_out: bool) -> Result<()> {
             p.base_url.as_deref().unwrap_or("(official API)")
         );
     }
-    println!(
-        "\nModels as of {}; * = from your config.toml.",
-        catalog.updated
-    );
+    println!("\nModels as of {}; * = from your config.toml.", catalog.updated);
     Ok(())
 }
 
@@ -528,25 +438,15 @@ pub fn key(action: KeyAction) -> Result<()> {
             } else {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
-                s.strip_suffix('\n')
-                    .map(|s| s.strip_suffix('\r').unwrap_or(s))
-                    .unwrap_or(&s)
-                    .to_string()
+                s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&s).to_string()
             };
             store.set(&name, &secret)?;
-            say(&format!(
-                "stored `{name}` ({}) in {}",
-                keystore::mask(&secret),
-                store.describe()
-            ));
+            say(&format!("stored `{name}` ({}) in {}", keystore::mask(&secret), store.describe()));
         }
         KeyAction::List => {
             let names = store.names()?;
             if names.is_empty() {
-                say(&format!(
-                    "no keys in {}; add one with `ccenv key set NAME`",
-                    store.describe()
-                ));
+                say(&format!("no keys in {}; add one with `ccenv key set NAME`", store.describe()));
             }
             for name in names {
                 let secret = store.get(&name)?.unwrap_or_default();

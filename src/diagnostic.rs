@@ -45,10 +45,7 @@ pub struct Located<T> {
 
 impl<T> Located<T> {
     pub fn error(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            at: self.at.clone(),
-            message: message.into(),
-        }
+        Diagnostic { at: self.at.clone(), message: message.into() }
     }
 }
 
@@ -56,31 +53,27 @@ impl<T> Located<T> {
 pub struct Source<'a> {
     pub path: &'a Path,
     pub text: &'a str,
+    /// Byte offset where each line starts: locating a span is a binary search, not a
+    /// rescan of the text (every string read records its location).
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Source<'a> {
     pub fn new(path: &'a Path, text: &'a str) -> Self {
-        Source { path, text }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Source { path, text, line_starts }
     }
 
     pub fn locate(&self, span: Range<usize>) -> Location {
-        let start = span.start.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(self.text, start)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        Location {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-        }
+        let start = floor_char_boundary(self.text, span.start.min(self.text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= start);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..start].chars().count() + 1;
+        Location { path: self.path.to_path_buf(), line, column }
     }
 
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            at: self.locate(span),
-            message: message.into(),
-        }
+        Diagnostic { at: self.locate(span), message: message.into() }
     }
 
     /// Parses the whole text; a syntax error becomes a located diagnostic.
@@ -91,30 +84,20 @@ impl<'a> Source<'a> {
         })
     }
 
-    pub fn string(
-        &self,
-        key: &str,
-        value: &Spanned<DeValue<'_>>,
-    ) -> Result<Located<String>, Diagnostic> {
+    pub fn string(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<Located<String>, Diagnostic> {
         match value.get_ref() {
-            DeValue::String(s) => Ok(Located {
-                value: s.to_string(),
-                at: self.locate(value.span()),
-            }),
-            other => Err(self.error(
-                value.span(),
-                format!("`{key}` must be a string, found {}", type_name(other)),
-            )),
+            DeValue::String(s) => Ok(Located { value: s.to_string(), at: self.locate(value.span()) }),
+            other => {
+                Err(self.error(value.span(), format!("`{key}` must be a string, found {}", type_name(other))))
+            }
         }
     }
 
     pub fn boolean(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<bool, Diagnostic> {
         match value.get_ref() {
             DeValue::Boolean(b) => Ok(*b),
-            other => Err(self.error(
-                value.span(),
-                format!("`{key}` must be true or false, found {}", type_name(other)),
-            )),
+            other => Err(self
+                .error(value.span(), format!("`{key}` must be true or false, found {}", type_name(other)))),
         }
     }
 
@@ -127,20 +110,12 @@ impl<'a> Source<'a> {
             DeValue::Table(t) => Ok(t),
             other => Err(self.error(
                 value.span(),
-                format!(
-                    "`{key}` must be a table (`[{key}]`), found {}",
-                    type_name(other)
-                ),
+                format!("`{key}` must be a table (`[{key}]`), found {}", type_name(other)),
             )),
         }
     }
 
-    pub fn unknown_key(
-        &self,
-        key: &Spanned<impl AsRef<str>>,
-        known: &[&str],
-        context: &str,
-    ) -> Diagnostic {
+    pub fn unknown_key(&self, key: &Spanned<impl AsRef<str>>, known: &[&str], context: &str) -> Diagnostic {
         let name = key.get_ref().as_ref();
         let mut message = format!("unknown key `{name}` {context}");
         match suggest(name, known.iter().copied()) {
@@ -168,12 +143,7 @@ pub fn suggest<'c>(input: &str, candidates: impl IntoIterator<Item = &'c str>) -
     let input_lower = input.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&input_lower, &c.to_ascii_lowercase()),
-                c,
-            )
-        })
+        .map(|c| (strsim::jaro_winkler(&input_lower, &c.to_ascii_lowercase()), c))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -58,34 +58,20 @@ impl Evaluation {
         match &self.outcome {
             Outcome::Invalid { error, .. } => vec![format!("error: {error}")],
             Outcome::Blocked { found, changed } => {
-                let file = found
-                    .main
-                    .as_ref()
-                    .or(found.local.as_ref())
-                    .expect("a file exists");
-                let what = if *changed {
-                    "changed since it was allowed"
-                } else {
-                    "is not allowed yet"
-                };
-                vec![format!(
-                    "{} {what}; review it, then run `ccenv allow`",
-                    file.display()
-                )]
+                let file = found.main.as_ref().or(found.local.as_ref()).expect("a file exists");
+                let what = if *changed { "changed since it was allowed" } else { "is not allowed yet" };
+                vec![format!("{} {what}; review it, then run `ccenv allow`", file.display())]
             }
-            Outcome::Applied {
-                key: Key::Missing { why },
-                ..
-            } => vec![why.clone()],
+            Outcome::Applied { key: Key::Missing { why }, .. } => vec![why.clone()],
             _ => Vec::new(),
         }
     }
 
     pub fn found(&self) -> Option<&Found> {
         match &self.outcome {
-            Outcome::Denied { found }
-            | Outcome::Blocked { found, .. }
-            | Outcome::Applied { found, .. } => Some(found),
+            Outcome::Denied { found } | Outcome::Blocked { found, .. } | Outcome::Applied { found, .. } => {
+                Some(found)
+            }
             Outcome::Invalid { found, .. } => found.as_ref(),
             Outcome::NoProject | Outcome::Gone => None,
         }
@@ -102,37 +88,18 @@ pub struct Inherited {
 
 pub fn inherited(paths: &Paths) -> Inherited {
     let Some(raw) = std::env::var_os(names::STATE) else {
-        return Inherited {
-            state: None,
-            snapshot: None,
-            lost: None,
-        };
+        return Inherited { state: None, snapshot: None, lost: None };
     };
     let Some(state) = raw.to_str().and_then(State::decode) else {
-        return Inherited {
-            state: None,
-            snapshot: None,
-            lost: Some("CCENV_STATE is malformed".into()),
-        };
+        return Inherited { state: None, snapshot: None, lost: Some("CCENV_STATE is malformed".into()) };
     };
     match SnapshotStore::new(&paths.data_dir).load(&state.snapshot_id) {
-        Ok(snapshot) => Inherited {
-            state: Some(state),
-            snapshot: Some(snapshot),
-            lost: None,
-        },
+        Ok(snapshot) => Inherited { state: Some(state), snapshot: Some(snapshot), lost: None },
         Err(e) => {
             // Without the snapshot the old values are unknown: unset what was applied.
             let snapshot = state.names.iter().map(|n| (n.clone(), None)).collect();
-            let lost = format!(
-                "restore state lost ({e:#}); unsetting {} instead",
-                state.names.join(" ")
-            );
-            Inherited {
-                state: Some(state),
-                snapshot: Some(snapshot),
-                lost: Some(lost),
-            }
+            let lost = format!("restore state lost ({e:#}); unsetting {} instead", state.names.join(" "));
+            Inherited { state: Some(state), snapshot: Some(snapshot), lost: Some(lost) }
         }
     }
 }
@@ -144,18 +111,12 @@ pub fn current_var(name: &str) -> Option<String> {
 pub fn evaluate(dir: Option<&Path>, paths: &Paths, before: Option<&Snapshot>) -> Evaluation {
     let mut watch = vec![paths.user_config(), paths.keys()];
     let Some(dir) = dir else {
-        return Evaluation {
-            outcome: Outcome::Gone,
-            watch,
-        };
+        return Evaluation { outcome: Outcome::Gone, watch };
     };
     let discovery = project::discover(dir);
     watch.extend(discovery.candidates);
     let Some(found) = discovery.found else {
-        return Evaluation {
-            outcome: Outcome::NoProject,
-            watch,
-        };
+        return Evaluation { outcome: Outcome::NoProject, watch };
     };
     let trust = TrustStore::new(&paths.data_dir);
     watch.extend(trust.records(&found.root));
@@ -163,16 +124,8 @@ pub fn evaluate(dir: Option<&Path>, paths: &Paths, before: Option<&Snapshot>) ->
     Evaluation { outcome, watch }
 }
 
-fn evaluate_project(
-    found: Found,
-    paths: &Paths,
-    trust: &TrustStore,
-    before: Option<&Snapshot>,
-) -> Outcome {
-    let invalid = |found: &Found, error: String| Outcome::Invalid {
-        found: Some(found.clone()),
-        error,
-    };
+fn evaluate_project(found: Found, paths: &Paths, trust: &TrustStore, before: Option<&Snapshot>) -> Outcome {
+    let invalid = |found: &Found, error: String| Outcome::Invalid { found: Some(found.clone()), error };
     let contents = match Contents::read(&found) {
         Ok(c) => c,
         Err(d) => return invalid(&found, d.to_string()),
@@ -194,24 +147,14 @@ fn evaluate_project(
     match trust {
         Trust::Allowed => {}
         Trust::Unknown => {
-            return Outcome::Blocked {
-                found,
-                changed: false,
-            };
+            return Outcome::Blocked { found, changed: false };
         }
         _ => {
-            return Outcome::Blocked {
-                found,
-                changed: true,
-            };
+            return Outcome::Blocked { found, changed: true };
         }
     }
     let key = lookup_key(&resolved, paths, before);
-    Outcome::Applied {
-        found,
-        resolved: Box::new(resolved),
-        key,
-    }
+    Outcome::Applied { found, resolved: Box::new(resolved), key }
 }
 
 pub fn load_catalog(paths: &Paths) -> Result<Catalog, String> {
@@ -231,47 +174,30 @@ fn lookup_key(r: &Resolved, paths: &Paths, before: Option<&Snapshot>) -> Key {
         Credential::Store(name) => match FileKeyStore::new(paths.keys()).get(name) {
             Ok(v) => v,
             Err(e) => {
-                return Key::Missing {
-                    why: format!("{e:#}"),
-                };
+                return Key::Missing { why: format!("{e:#}") };
             }
         },
         // The shell's value from before entering: a managed variable such as
         // ANTHROPIC_API_KEY may already have been replaced by a project.
-        Credential::Env(var) => {
-            envdiff::before_entering(&current_var, before, var).filter(|v| !v.is_empty())
-        }
+        Credential::Env(var) => envdiff::before_entering(&current_var, before, var).filter(|v| !v.is_empty()),
     };
     match (found, &r.placeholder_key) {
-        (Some(secret), _) => Key::Found {
-            secret,
-            source: credential.describe(),
-        },
+        (Some(secret), _) => Key::Found { secret, source: credential.describe() },
         (None, Some(p)) => Key::Placeholder(p.clone()),
         (None, None) if r.key_optional => Key::NotNeeded,
-        (None, None) => Key::Missing {
-            why: missing_key_hint(r, credential),
-        },
+        (None, None) => Key::Missing { why: missing_key_hint(r, credential) },
     }
 }
 
 fn missing_key_hint(r: &Resolved, credential: &Credential) -> String {
-    let get = r
-        .key_url
-        .as_ref()
-        .map(|u| format!(" (get one at {u})"))
-        .unwrap_or_default();
+    let get = r.key_url.as_ref().map(|u| format!(" (get one at {u})")).unwrap_or_default();
     match credential {
         Credential::Store(name) => {
-            format!(
-                "no key stored for `{}`{get}; add it with `ccenv key set {name}`",
-                r.provider
-            )
+            format!("no key stored for `{}`{get}; add it with `ccenv key set {name}`", r.provider)
         }
-        Credential::Env(var) => format!(
-            "`{var}` is not set in this shell, so `{}` has no key{get}",
-            r.provider
-        ),
+        Credential::Env(var) => {
+            format!("`{var}` is not set in this shell, so `{}` has no key{get}", r.provider)
+        }
     }
 }
 
@@ -286,64 +212,35 @@ pub struct Plan {
 
 pub fn plan(eval: &Evaluation, inherited: &Inherited, paths: &Paths) -> anyhow::Result<Plan> {
     let desired = eval.desired();
-    let transition =
-        envdiff::transition(current_var, inherited.snapshot.as_ref(), desired.as_ref());
+    let transition = envdiff::transition(current_var, inherited.snapshot.as_ref(), desired.as_ref());
     let state = match (&transition.snapshot, eval.found()) {
         (Some(snapshot), Some(found)) => {
             let id = SnapshotStore::new(&paths.data_dir).save(snapshot)?;
             let names = snapshot.keys().cloned().collect();
-            Some(
-                State {
-                    snapshot_id: id,
-                    names,
-                    root: found.root.to_string_lossy().into_owned(),
-                }
-                .encode(),
-            )
+            Some(State { snapshot_id: id, names, root: found.root.to_string_lossy().into_owned() }.encode())
         }
         _ => None,
     };
     let mut messages: Vec<String> = inherited.lost.iter().cloned().collect();
     messages.extend(eval.notices());
-    Ok(Plan {
-        transition,
-        state,
-        messages,
-    })
+    Ok(Plan { transition, state, messages })
 }
 
 /// "using glm (glm-5.1) in ~/src/app" / "unloaded glm": said when the project changes.
 pub fn announcement(eval: &Evaluation, inherited: &Inherited) -> Option<String> {
-    let before = inherited
-        .state
-        .as_ref()
-        .map(|s| (s.root.clone(), current_var(names::PROVIDER)));
+    let before = inherited.state.as_ref().map(|s| (s.root.clone(), current_var(names::PROVIDER)));
     match (&eval.outcome, before) {
-        (
-            Outcome::Applied {
-                found, resolved, ..
-            },
-            before,
-        ) => {
+        (Outcome::Applied { found, resolved, .. }, before) => {
             let root = found.root.to_string_lossy().into_owned();
             if before == Some((root.clone(), Some(resolved.provider.clone()))) {
                 return None;
             }
-            let model = resolved
-                .model
-                .as_ref()
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_default();
-            Some(format!(
-                "using {}{model} in {}",
-                resolved.provider,
-                tilde(&root)
-            ))
+            let model = resolved.model.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
+            Some(format!("using {}{model} in {}", resolved.provider, tilde(&root)))
         }
-        (_, Some((_, provider))) => Some(format!(
-            "unloaded {}",
-            provider.unwrap_or_else(|| "provider".into())
-        )),
+        (_, Some((_, provider))) => {
+            Some(format!("unloaded {}", provider.unwrap_or_else(|| "provider".into())))
+        }
         _ => None,
     }
 }
@@ -359,10 +256,7 @@ fn tilde(path: &str) -> String {
 
 /// Values of these names are keys: never shown on a terminal.
 pub fn is_secret_name(name: &str) -> bool {
-    matches!(
-        name,
-        names::AUTH_TOKEN | names::API_KEY | "CLAUDE_CODE_OAUTH_TOKEN"
-    )
+    matches!(name, names::AUTH_TOKEN | names::API_KEY | "CLAUDE_CODE_OAUTH_TOKEN")
 }
 
 pub fn ops_with_state(plan: &Plan) -> Vec<Op> {

@@ -39,11 +39,8 @@ pub fn transition(
     old: Option<&Snapshot>,
     desired: Option<&Desired>,
 ) -> Transition {
-    let names: BTreeSet<&String> = old
-        .into_iter()
-        .flat_map(|s| s.keys())
-        .chain(desired.into_iter().flat_map(|d| d.keys()))
-        .collect();
+    let names: BTreeSet<&String> =
+        old.into_iter().flat_map(|s| s.keys()).chain(desired.into_iter().flat_map(|d| d.keys())).collect();
     let mut ops = Vec::new();
     for name in names {
         let target = match desired.and_then(|d| d.get(name)) {
@@ -57,11 +54,8 @@ pub fn transition(
             });
         }
     }
-    let snapshot = desired.map(|d| {
-        d.keys()
-            .map(|n| (n.clone(), before_entering(&current, old, n)))
-            .collect()
-    });
+    let snapshot =
+        desired.map(|d| d.keys().map(|n| (n.clone(), before_entering(&current, old, n))).collect());
     Transition { ops, snapshot }
 }
 
@@ -70,10 +64,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn apply(e: &mut BTreeMap<String, String>, ops: &[Op]) {
@@ -86,30 +77,16 @@ mod tests {
     }
 
     fn want(pairs: &[(&str, Option<&str>)]) -> Desired {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_string))).collect()
     }
 
     #[test]
     fn enter_switch_leave_restores_exactly() {
-        let original = env(&[
-            ("ANTHROPIC_API_KEY", "sk-real"),
-            ("UNRELATED", "u"),
-            ("T", ""),
-        ]);
+        let original = env(&[("ANTHROPIC_API_KEY", "sk-real"), ("UNRELATED", "u"), ("T", "")]);
         let mut e = original.clone();
-        let a = want(&[
-            ("ANTHROPIC_API_KEY", None),
-            ("ANTHROPIC_AUTH_TOKEN", Some("a")),
-            ("T", Some("1")),
-        ]);
-        let b = want(&[
-            ("ANTHROPIC_API_KEY", Some("b")),
-            ("ANTHROPIC_AUTH_TOKEN", None),
-            ("ONLY_B", Some("x")),
-        ]);
+        let a = want(&[("ANTHROPIC_API_KEY", None), ("ANTHROPIC_AUTH_TOKEN", Some("a")), ("T", Some("1"))]);
+        let b =
+            want(&[("ANTHROPIC_API_KEY", Some("b")), ("ANTHROPIC_AUTH_TOKEN", None), ("ONLY_B", Some("x"))]);
 
         let t = transition(|n| e.get(n).cloned(), None, Some(&a));
         apply(&mut e, &t.ops);
@@ -123,11 +100,7 @@ mod tests {
         assert_eq!(e.get("T").map(String::as_str), Some(""), "A's T is gone");
         assert_eq!(e.get("ONLY_B").map(String::as_str), Some("x"));
         let snap_b = t.snapshot.unwrap();
-        assert_eq!(
-            snap_b["ANTHROPIC_API_KEY"].as_deref(),
-            Some("sk-real"),
-            "still the original"
-        );
+        assert_eq!(snap_b["ANTHROPIC_API_KEY"].as_deref(), Some("sk-real"), "still the original");
 
         let t = transition(|n| e.get(n).cloned(), Some(&snap_b), None);
         apply(&mut e, &t.ops);

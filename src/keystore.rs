@@ -24,9 +24,7 @@ pub trait KeyStore {
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// A secret must be one line of printable text: it travels through every shell.
@@ -90,15 +88,10 @@ impl FileKeyStore {
     }
 
     fn save(&self, keys: &BTreeMap<String, String>) -> Result<()> {
-        let mut out = String::from(
-            "# ccenv key store: keep private (chmod 600). Managed by `ccenv key`.\n[keys]\n",
-        );
+        let mut out =
+            String::from("# ccenv key store: keep private (chmod 600). Managed by `ccenv key`.\n[keys]\n");
         for (name, secret) in keys {
-            out.push_str(&format!(
-                "{} = {}\n",
-                toml_key(name),
-                toml::Value::String(secret.clone())
-            ));
+            out.push_str(&format!("{} = {}\n", toml_key(name), toml::Value::String(secret.clone())));
         }
         fsutil::write_atomic(&self.path, out.as_bytes())
     }
@@ -109,10 +102,7 @@ impl FileKeyStore {
 }
 
 fn toml_key(name: &str) -> String {
-    if name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         name.to_string()
     } else {
         format!("\"{name}\"")
@@ -183,10 +173,7 @@ mod tests {
         assert_eq!(store.get("glm").unwrap(), None);
         store.set("glm", "sk-\"quoted\"\\'x'").unwrap();
         store.set("a.b-c_d", "k2").unwrap();
-        assert_eq!(
-            store.get("glm").unwrap().as_deref(),
-            Some("sk-\"quoted\"\\'x'")
-        );
+        assert_eq!(store.get("glm").unwrap().as_deref(), Some("sk-\"quoted\"\\'x'"));
         assert_eq!(store.names().unwrap(), ["a.b-c_d", "glm"]);
         #[cfg(unix)]
         {

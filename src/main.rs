@@ -45,11 +45,7 @@ fn main() -> ExitCode {
         Command::Deny { dir } => commands::deny(dir).map(|()| 0),
         Command::Status { json } => commands::status(json).map(|()| 0),
         Command::Exec { command } => commands::exec(command),
-        Command::Init {
-            provider,
-            model,
-            force,
-        } => commands::init(&provider, model, force).map(|()| 0),
+        Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),
         Command::Key { action } => commands::key(action).map(|()| 0),
     };

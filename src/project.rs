@@ -43,14 +43,7 @@ pub struct Settings {
     pub env: BTreeMap<String, String>,
 }
 
-const KEYS: &[&str] = &[
-    "provider",
-    "model",
-    "credential",
-    "base_url",
-    "models",
-    "env",
-];
+const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "models", "env"];
 
 impl Settings {
     /// `self` with every field `over` sets replaced; tables merge key by key.
@@ -95,16 +88,10 @@ pub fn discover(start: &Path) -> Discovery {
                 main: has_main.then_some(main),
                 local: has_local.then_some(local),
             };
-            return Discovery {
-                found: Some(found),
-                candidates,
-            };
+            return Discovery { found: Some(found), candidates };
         }
     }
-    Discovery {
-        found: None,
-        candidates,
-    }
+    Discovery { found: None, candidates }
 }
 
 /// A project's files, read once: their bytes are what is hashed for trust and parsed.
@@ -144,27 +131,15 @@ impl Contents {
     /// Parses and layers both files; `provider` must be set by one of them.
     pub fn settings(&self) -> Result<Settings, Diagnostic> {
         let mut merged = Settings::default();
-        for (path, text) in [
-            (&self.found.main, &self.main),
-            (&self.found.local, &self.local),
-        ] {
+        for (path, text) in [(&self.found.main, &self.main), (&self.found.local, &self.local)] {
             if let (Some(path), Some(text)) = (path, text) {
                 merged = merged.overlay(parse(path, text)?);
             }
         }
         if merged.provider.is_none() {
-            let path = self
-                .found
-                .main
-                .as_ref()
-                .or(self.found.local.as_ref())
-                .expect("one file exists");
+            let path = self.found.main.as_ref().or(self.found.local.as_ref()).expect("one file exists");
             return Err(Diagnostic {
-                at: Location {
-                    path: path.clone(),
-                    line: 1,
-                    column: 1,
-                },
+                at: Location { path: path.clone(), line: 1, column: 1 },
                 message: "missing `provider`; add a line such as `provider = \"glm\"` \
                           (`ccenv providers` lists them)"
                     .into(),
@@ -175,15 +150,8 @@ impl Contents {
 }
 
 fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    let at = Location {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-    };
-    let fail = |message: String| Diagnostic {
-        at: at.clone(),
-        message,
-    };
+    let at = Location { path: path.to_path_buf(), line: 1, column: 1 };
+    let fail = |message: String| Diagnostic { at: at.clone(), message };
     let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
     if !meta.is_file() {
         return Err(fail("is not a regular file".into()));
@@ -196,13 +164,10 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "grew past {MAX_FILE_BYTES} bytes while being read"
-        )));
+        return Err(fail(format!("grew past {MAX_FILE_BYTES} bytes while being read")));
     }
     String::from_utf8(bytes).map_err(|e| {
-        let text =
-            String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
         Source::new(path, &text).error(text.len()..text.len(), "the file is not valid UTF-8")
     })
 }
@@ -228,10 +193,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, Diagnostic> {
             "credential" => {
                 let c = src.string(k, value)?;
                 let parsed = parse_credential(&c.value).map_err(|m| c.error(m))?;
-                s.credential = Some(Located {
-                    value: parsed,
-                    at: c.at,
-                });
+                s.credential = Some(Located { value: parsed, at: c.at });
             }
             "base_url" => s.base_url = Some(src.string(k, value)?),
             "models" => s.models = provider::parse_roles(&src, src.table(k, value)?)?,
@@ -247,18 +209,14 @@ fn parse_credential(value: &str) -> Result<Credential, String> {
         return if crate::names::is_valid(var) {
             Ok(Credential::Env(var.to_string()))
         } else {
-            Err(format!(
-                "`env:{var}` must name a variable ([A-Za-z_][A-Za-z0-9_]*)"
-            ))
+            Err(format!("`env:{var}` must name a variable ([A-Za-z_][A-Za-z0-9_]*)"))
         };
     }
     let looks_like_a_key = (value.starts_with("sk-") && value.len() >= 16) || value.len() > 40;
     if looks_like_a_key {
-        Err(
-            "this looks like a key itself; keys never go in the project file. Store it with \
+        Err("this looks like a key itself; keys never go in the project file. Store it with \
              `ccenv key set NAME` and write `credential = \"NAME\"`"
-                .into(),
-        )
+            .into())
     } else if crate::keystore::is_valid_name(value) {
         Ok(Credential::Store(value.to_string()))
     } else {
@@ -286,10 +244,7 @@ mod tests {
                     [models]\r\nhaiku = \"glm-4.5-air\"\r\n[env]\r\nAPI_TIMEOUT_MS = \"3000000\"\r\n";
         let s = parse(Path::new("f"), text).unwrap();
         assert_eq!(s.provider.unwrap().value, "glm");
-        assert_eq!(
-            s.credential.unwrap().value,
-            Credential::Store("glm-work".into())
-        );
+        assert_eq!(s.credential.unwrap().value, Credential::Store("glm-work".into()));
         assert_eq!(s.models.haiku.as_deref(), Some("glm-4.5-air"));
         assert_eq!(s.env["API_TIMEOUT_MS"], "3000000");
     }
@@ -302,47 +257,19 @@ mod tests {
                 (2, 1),
                 "unknown key `modle` in the project file; did you mean `model`?",
             ),
-            (
-                "provider = 3\n",
-                (1, 12),
-                "`provider` must be a string, found an integer",
-            ),
+            ("provider = 3\n", (1, 12), "`provider` must be a string, found an integer"),
             (
                 "provider = \"glm\"\n[env]\nAPI_TIMEOUT_MS = 3000000\n",
                 (3, 18),
                 "write `API_TIMEOUT_MS = \"3000000\"`",
             ),
-            (
-                "provider = \"glm\"\n[env]\nLD_PRELOAD = \"/x.so\"\n",
-                (3, 1),
-                "run code",
-            ),
-            (
-                "provider = \"glm\"\n[env]\n\"A-B\" = \"1\"\n",
-                (3, 1),
-                "[A-Za-z_]",
-            ),
-            (
-                "provider = \"glm\"\n[models]\nopsu = \"m\"\n",
-                (3, 1),
-                "did you mean `opus`?",
-            ),
-            (
-                "provider = \"glm\"\ncredential = \"sk-abcdef0123456789\"\n",
-                (2, 14),
-                "looks like a key",
-            ),
-            (
-                "provider = \"glm\"\ncredential = \"env:1X\"\n",
-                (2, 14),
-                "must name a variable",
-            ),
+            ("provider = \"glm\"\n[env]\nLD_PRELOAD = \"/x.so\"\n", (3, 1), "run code"),
+            ("provider = \"glm\"\n[env]\n\"A-B\" = \"1\"\n", (3, 1), "[A-Za-z_]"),
+            ("provider = \"glm\"\n[models]\nopsu = \"m\"\n", (3, 1), "did you mean `opus`?"),
+            ("provider = \"glm\"\ncredential = \"sk-abcdef0123456789\"\n", (2, 14), "looks like a key"),
+            ("provider = \"glm\"\ncredential = \"env:1X\"\n", (2, 14), "must name a variable"),
             ("provider = \"GLM!\"\n", (1, 12), "not a provider id"),
-            (
-                "provider = \"glm\"\nprovider = \"kimi\"\n",
-                (2, 1),
-                "invalid TOML",
-            ),
+            ("provider = \"glm\"\nprovider = \"kimi\"\n", (2, 1), "invalid TOML"),
         ];
         for (text, (line, column), needle) in cases {
             let e = err(text);
@@ -355,11 +282,8 @@ mod tests {
     fn local_file_overrides_and_may_stand_alone() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        std::fs::write(
-            root.join(FILE),
-            "provider = \"glm\"\nmodel = \"a\"\n[env]\nX = \"1\"\nY = \"1\"\n",
-        )
-        .unwrap();
+        std::fs::write(root.join(FILE), "provider = \"glm\"\nmodel = \"a\"\n[env]\nX = \"1\"\nY = \"1\"\n")
+            .unwrap();
         std::fs::write(root.join(LOCAL_FILE), "model = \"b\"\n[env]\nY = \"2\"\n").unwrap();
         std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
         let d = discover(&root.join("sub/deeper"));
@@ -368,10 +292,7 @@ mod tests {
         assert_eq!(d.candidates.len(), 6);
         let c = Contents::read(&found).unwrap();
         let s = c.settings().unwrap();
-        assert_eq!(
-            (s.provider.unwrap().value.as_str(), s.model.as_deref()),
-            ("glm", Some("b"))
-        );
+        assert_eq!((s.provider.unwrap().value.as_str(), s.model.as_deref()), ("glm", Some("b")));
         assert_eq!((s.env["X"].as_str(), s.env["Y"].as_str()), ("1", "2"));
         let digest = c.digest();
 
@@ -389,31 +310,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join(FILE)).unwrap();
         let found = discover(dir.path()).found.unwrap();
-        assert!(
-            Contents::read(&found)
-                .unwrap_err()
-                .message
-                .contains("not a regular file")
-        );
+        assert!(Contents::read(&found).unwrap_err().message.contains("not a regular file"));
         std::fs::remove_dir(dir.path().join(FILE)).unwrap();
         std::fs::write(dir.path().join(FILE), b"provider = \"\xff\"\n").unwrap();
         let found = discover(dir.path()).found.unwrap();
-        assert!(
-            Contents::read(&found)
-                .unwrap_err()
-                .message
-                .contains("UTF-8")
-        );
-        std::fs::write(
-            dir.path().join(FILE),
-            vec![b'#'; MAX_FILE_BYTES as usize + 1],
-        )
-        .unwrap();
-        assert!(
-            Contents::read(&found)
-                .unwrap_err()
-                .message
-                .contains("at most")
-        );
+        assert!(Contents::read(&found).unwrap_err().message.contains("UTF-8"));
+        std::fs::write(dir.path().join(FILE), vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert!(Contents::read(&found).unwrap_err().message.contains("at most"));
     }
 }

@@ -108,17 +108,8 @@ struct ProviderFields {
     env: BTreeMap<String, String>,
 }
 
-const PROVIDER_KEYS: &[&str] = &[
-    "name",
-    "base_url",
-    "auth",
-    "key_optional",
-    "placeholder_key",
-    "key_url",
-    "model",
-    "models",
-    "env",
-];
+const PROVIDER_KEYS: &[&str] =
+    &["name", "base_url", "auth", "key_optional", "placeholder_key", "key_url", "model", "models", "env"];
 
 #[derive(Clone, Debug)]
 pub struct Refused {
@@ -161,9 +152,7 @@ impl Catalog {
                         if !is_valid_id(id_str) {
                             return Err(src.error(
                                 id.span(),
-                                format!(
-                                    "provider id `{id_str}` may use only a-z, 0-9, `-` and `_`"
-                                ),
+                                format!("provider id `{id_str}` may use only a-z, 0-9, `-` and `_`"),
                             ));
                         }
                         let fields = parse_fields(&src, id_str, src.table(id_str, table)?)?;
@@ -212,9 +201,9 @@ impl Catalog {
             );
             match &r.use_instead {
                 Some(u) => m.push_str(&format!("; use `{u}`")),
-                None => m.push_str(
-                    "; put a translating proxy in front of it and name that in a user provider",
-                ),
+                None => {
+                    m.push_str("; put a translating proxy in front of it and name that in a user provider")
+                }
             }
             return Err(m);
         }
@@ -229,18 +218,13 @@ impl Catalog {
     /// Refuses base URLs that cannot work as `ANTHROPIC_BASE_URL`, naming the right one.
     pub fn check_base_url(&self, url: &str) -> Result<(), String> {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!(
-                "base_url `{url}` must start with https:// or http://"
-            ));
+            return Err(format!("base_url `{url}` must start with https:// or http://"));
         }
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(format!(
-                "base_url {url:?} contains spaces or control characters"
-            ));
+            return Err(format!("base_url {url:?} contains spaces or control characters"));
         }
         let norm = url.trim_end_matches('/').to_ascii_lowercase();
-        let openai =
-            "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
+        let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
         for known in &self.openai_urls {
             let k = known.url.trim_end_matches('/').to_ascii_lowercase();
             if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
@@ -253,18 +237,10 @@ impl Catalog {
                 });
             }
         }
-        const OPENAI_MARKS: [&str; 6] = [
-            "/compatible-mode/",
-            "/openai",
-            "/paas/v4",
-            "/api/v3",
-            "chat/completions",
-            "wenxinworkshop",
-        ];
+        const OPENAI_MARKS: [&str; 6] =
+            ["/compatible-mode/", "/openai", "/paas/v4", "/api/v3", "chat/completions", "wenxinworkshop"];
         if OPENAI_MARKS.iter().any(|m| format!("{norm}/").contains(m)) {
-            return Err(format!(
-                "base_url `{url}` {openai}; use the vendor's Anthropic path"
-            ));
+            return Err(format!("base_url `{url}` {openai}; use the vendor's Anthropic path"));
         }
         if norm.ends_with("/v1") {
             return Err(format!(
@@ -312,9 +288,7 @@ impl ProviderFields {
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn parse_fields(src: &Source, id: &str, table: &DeTable) -> Result<ProviderFields, Diagnostic> {
@@ -372,10 +346,7 @@ pub(crate) fn parse_roles(src: &Source, table: &DeTable) -> Result<Roles, Diagno
     Ok(roles)
 }
 
-pub(crate) fn parse_env(
-    src: &Source,
-    table: &DeTable,
-) -> Result<BTreeMap<String, String>, Diagnostic> {
+pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String, String>, Diagnostic> {
     let mut env = BTreeMap::new();
     for (key, value) in table {
         let name = key.get_ref().as_ref();
@@ -386,26 +357,19 @@ pub(crate) fn parse_env(
             DeValue::String(s) => s.to_string(),
             DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {
                 let raw = &src.text[value.span()];
-                return Err(src.error(
-                    value.span(),
-                    format!("[env] values are strings: write `{name} = \"{raw}\"`"),
-                ));
+                return Err(
+                    src.error(value.span(), format!("[env] values are strings: write `{name} = \"{raw}\"`"))
+                );
             }
             other => {
                 return Err(src.error(
                     value.span(),
-                    format!(
-                        "[env] `{name}` must be a string, found {}",
-                        crate::diagnostic::type_name(other)
-                    ),
+                    format!("[env] `{name}` must be a string, found {}", crate::diagnostic::type_name(other)),
                 ));
             }
         };
         if v.contains('\0') {
-            return Err(src.error(
-                value.span(),
-                format!("[env] `{name}` contains a NUL character"),
-            ));
+            return Err(src.error(value.span(), format!("[env] `{name}` contains a NUL character")));
         }
         env.insert(name.to_string(), v);
     }
@@ -437,17 +401,10 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
             "refused" => {
                 for (id, table) in src.table("refused", value)? {
                     let t = src.table(id.get_ref(), table)?;
-                    let get = |k: &str| {
-                        t.get(k)
-                            .map(|v| src.string(k, v).map(|s| s.value))
-                            .transpose()
-                    };
+                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
                     catalog.refused.insert(
                         id.get_ref().to_string(),
-                        Refused {
-                            why: get("why")?.unwrap_or_default(),
-                            use_instead: get("use")?,
-                        },
+                        Refused { why: get("why")?.unwrap_or_default(), use_instead: get("use")? },
                     );
                 }
             }
@@ -459,11 +416,7 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
                     let DeValue::Table(t) = item.get_ref() else {
                         return Err(src.error(item.span(), "expected a table"));
                     };
-                    let get = |k: &str| {
-                        t.get(k)
-                            .map(|v| src.string(k, v).map(|s| s.value))
-                            .transpose()
-                    };
+                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
                     catalog.openai_urls.push(OpenAiUrl {
                         url: get("url")?.unwrap_or_default(),
                         use_instead: get("use")?,
@@ -476,11 +429,7 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
                 }
             }
             _ => {
-                return Err(src.unknown_key(
-                    key,
-                    &["updated", "presets", "refused", "openai_urls"],
-                    "",
-                ));
+                return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls"], ""));
             }
         }
     }
@@ -529,23 +478,16 @@ mod tests {
         for p in c.providers.values() {
             assert!(is_valid_id(&p.id), "{}", p.id);
             if let Some(url) = &p.base_url {
-                c.check_base_url(url)
-                    .unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
+                c.check_base_url(url).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
             } else {
-                assert_eq!(
-                    p.id, "anthropic",
-                    "only the official preset has no endpoint"
-                );
+                assert_eq!(p.id, "anthropic", "only the official preset has no endpoint");
             }
             for name in p.env.keys() {
                 assert_eq!(names::refusal(name), None, "preset {} env {name}", p.id);
             }
         }
         assert_eq!(c.providers["minimax"].env["API_TIMEOUT_MS"], "3000000");
-        assert_eq!(
-            c.providers["kimi-coding"].base_url.as_deref(),
-            Some("https://api.kimi.com/coding/")
-        );
+        assert_eq!(c.providers["kimi-coding"].base_url.as_deref(), Some("https://api.kimi.com/coding/"));
         assert!(c.providers["anthropic"].key_optional);
         assert!(!c.updated.is_empty());
     }
@@ -555,11 +497,7 @@ mod tests {
         let c = Catalog::builtin();
         let e = c.get("groq").unwrap_err();
         assert!(e.contains("Anthropic Messages API"), "{e}");
-        assert!(
-            c.get("kimi-code")
-                .unwrap_err()
-                .ends_with("did you mean `kimi-coding`?")
-        );
+        assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
         assert!(c.get("openai").is_err());
     }
 
@@ -571,24 +509,12 @@ mod tests {
                 "https://dashscope.aliyuncs.com/compatible-mode/v1",
                 Some("https://dashscope.aliyuncs.com/apps/anthropic"),
             ),
-            (
-                "https://open.bigmodel.cn/api/paas/v4/",
-                Some("https://open.bigmodel.cn/api/anthropic"),
-            ),
-            (
-                "https://openrouter.ai/api/v1",
-                Some("https://openrouter.ai/api"),
-            ),
-            (
-                "https://api.deepseek.com",
-                Some("https://api.deepseek.com/anthropic"),
-            ),
+            ("https://open.bigmodel.cn/api/paas/v4/", Some("https://open.bigmodel.cn/api/anthropic")),
+            ("https://openrouter.ai/api/v1", Some("https://openrouter.ai/api")),
+            ("https://api.deepseek.com", Some("https://api.deepseek.com/anthropic")),
             ("https://api.groq.com/openai/v1", None),
             ("https://llm.corp.example/openai/v1", None),
-            (
-                "https://gateway.example/anthropic/v1",
-                Some("https://gateway.example/anthropic"),
-            ),
+            ("https://gateway.example/anthropic/v1", Some("https://gateway.example/anthropic")),
         ];
         for (url, right) in cases {
             let e = c.check_base_url(url).unwrap_err();
@@ -626,25 +552,15 @@ EXTRA = "1"
         assert_eq!((corp.auth, corp.origin), (Auth::XApiKey, "user"));
         let glm = &c.providers["glm"];
         assert_eq!(glm.model.as_deref(), Some("glm-4.7"));
-        assert_eq!(
-            glm.base_url.as_deref(),
-            Some("https://open.bigmodel.cn/api/anthropic")
-        );
-        assert_eq!(
-            glm.env.get("API_TIMEOUT_MS").map(String::as_str),
-            Some("3000000")
-        );
+        assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
+        assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
         assert_eq!(glm.env.get("EXTRA").map(String::as_str), Some("1"));
     }
 
     #[test]
     fn user_config_errors_are_located() {
         let cases = [
-            (
-                "[providers.x]\nauth = \"berer\"\n",
-                2,
-                "did you mean `bearer`?",
-            ),
+            ("[providers.x]\nauth = \"berer\"\n", 2, "did you mean `bearer`?"),
             (
                 "[providers.x]\nbase_url = \"https://api.moonshot.cn/v1\"\n",
                 2,
@@ -653,11 +569,7 @@ EXTRA = "1"
             ("[providers.x]\nmodle = \"m\"\n", 2, "did you mean `model`?"),
             ("[provider.x]\n", 1, "did you mean `providers`?"),
             ("[providers.X]\n", 1, "only a-z"),
-            (
-                "[providers.x.env]\nPROMPT_COMMAND = \"id\"\n",
-                2,
-                "run code",
-            ),
+            ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "run code"),
         ];
         for (text, line, needle) in cases {
             let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();

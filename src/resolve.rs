@@ -34,10 +34,7 @@ impl Serialize for Credential {
 }
 
 pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagnostic> {
-    let id = settings
-        .provider
-        .as_ref()
-        .expect("settings() guarantees a provider");
+    let id = settings.provider.as_ref().expect("settings() guarantees a provider");
     let p = catalog.get(&id.value).map_err(|m| id.error(m))?;
     let base_url = match &settings.base_url {
         Some(u) => {
@@ -57,11 +54,7 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
         opus: role(&settings.models.opus, &p.models.opus),
         sonnet: role(&settings.models.sonnet, &p.models.sonnet),
         haiku: role(&settings.models.haiku, &p.models.haiku),
-        subagent: settings
-            .models
-            .subagent
-            .clone()
-            .or_else(|| p.models.subagent.clone()),
+        subagent: settings.models.subagent.clone().or_else(|| p.models.subagent.clone()),
     };
     let mut env = p.env.clone();
     env.extend(settings.env.clone());
@@ -112,10 +105,7 @@ pub enum Key {
 pub type Desired = BTreeMap<String, Option<String>>;
 
 pub fn desired(r: &Resolved, key: &Key) -> Desired {
-    let mut d: Desired = names::MANAGED
-        .iter()
-        .map(|n| (n.to_string(), None))
-        .collect();
+    let mut d: Desired = names::MANAGED.iter().map(|n| (n.to_string(), None)).collect();
     let mut set = |name: &str, value: &Option<String>| {
         if value.is_some() {
             d.insert(name.to_string(), value.clone());
@@ -129,9 +119,7 @@ pub fn desired(r: &Resolved, key: &Key) -> Desired {
     set(names::SMALL_FAST_MODEL, &r.models.haiku);
     set(names::SUBAGENT_MODEL, &r.models.subagent);
     set(names::PROVIDER, &Some(r.provider.clone()));
-    if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) =
-        (r.auth.variables().0, key)
-    {
+    if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) = (r.auth.variables().0, key) {
         set(var, &Some(v.clone()));
     }
     for (name, value) in &r.env {
@@ -155,44 +143,25 @@ mod tests {
     fn roles_fall_back_model_then_preset_role_then_preset_model() {
         let r = resolved("provider = \"deepseek\"\n");
         assert_eq!(r.model.as_deref(), Some("deepseek-v4-pro"));
-        assert_eq!(
-            r.models.haiku.as_deref(),
-            Some("deepseek-v4-flash"),
-            "preset role"
-        );
-        assert_eq!(
-            r.models.opus.as_deref(),
-            Some("deepseek-v4-pro"),
-            "preset model"
-        );
+        assert_eq!(r.models.haiku.as_deref(), Some("deepseek-v4-flash"), "preset role");
+        assert_eq!(r.models.opus.as_deref(), Some("deepseek-v4-pro"), "preset model");
         assert_eq!(r.models.subagent, None, "subagent only when given");
 
-        let r = resolved(
-            "provider = \"deepseek\"\nmodel = \"m\"\n[models]\nopus = \"o\"\nsubagent = \"s\"\n",
-        );
+        let r =
+            resolved("provider = \"deepseek\"\nmodel = \"m\"\n[models]\nopus = \"o\"\nsubagent = \"s\"\n");
         assert_eq!(r.models.opus.as_deref(), Some("o"));
-        assert_eq!(
-            r.models.haiku.as_deref(),
-            Some("m"),
-            "file model beats preset role"
-        );
+        assert_eq!(r.models.haiku.as_deref(), Some("m"), "file model beats preset role");
         assert_eq!(r.models.subagent.as_deref(), Some("s"));
     }
 
     #[test]
     fn desired_sets_the_key_variable_and_removes_the_other() {
         let r = resolved("provider = \"glm\"\nmodel = \"glm-4.7\"\n[env]\nX = \"1\"\n");
-        let key = Key::Found {
-            secret: "k".into(),
-            source: "store".into(),
-        };
+        let key = Key::Found { secret: "k".into(), source: "store".into() };
         let d = desired(&r, &key);
         assert_eq!(d["ANTHROPIC_AUTH_TOKEN"].as_deref(), Some("k"));
         assert_eq!(d["ANTHROPIC_API_KEY"], None);
-        assert_eq!(
-            d["ANTHROPIC_BASE_URL"].as_deref(),
-            Some("https://open.bigmodel.cn/api/anthropic")
-        );
+        assert_eq!(d["ANTHROPIC_BASE_URL"].as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
         assert_eq!(d["ANTHROPIC_SMALL_FAST_MODEL"].as_deref(), Some("glm-4.7"));
         assert_eq!(d["CLAUDE_CODE_USE_BEDROCK"], None);
         assert_eq!(d["CCENV_PROVIDER"].as_deref(), Some("glm"));
@@ -200,30 +169,15 @@ mod tests {
         assert_eq!(d["API_TIMEOUT_MS"].as_deref(), Some("3000000"));
 
         let d = desired(&r, &Key::Missing { why: String::new() });
-        assert_eq!(
-            (
-                d["ANTHROPIC_AUTH_TOKEN"].as_ref(),
-                d["ANTHROPIC_API_KEY"].as_ref()
-            ),
-            (None, None)
-        );
+        assert_eq!((d["ANTHROPIC_AUTH_TOKEN"].as_ref(), d["ANTHROPIC_API_KEY"].as_ref()), (None, None));
     }
 
     #[test]
     fn official_preset_clears_the_endpoint_and_models() {
         let r = resolved("provider = \"anthropic\"\n");
         let d = desired(&r, &Key::NotNeeded);
-        assert!(
-            d.iter().all(|(k, v)| v.is_none() || k == "CCENV_PROVIDER"),
-            "{d:?}"
-        );
-        let d = desired(
-            &r,
-            &Key::Found {
-                secret: "sk-ant".into(),
-                source: String::new(),
-            },
-        );
+        assert!(d.iter().all(|(k, v)| v.is_none() || k == "CCENV_PROVIDER"), "{d:?}");
+        let d = desired(&r, &Key::Found { secret: "sk-ant".into(), source: String::new() });
         assert_eq!(d["ANTHROPIC_API_KEY"].as_deref(), Some("sk-ant"));
         assert_eq!(d["ANTHROPIC_AUTH_TOKEN"], None);
     }
@@ -232,15 +186,9 @@ mod tests {
     fn project_errors_point_at_the_value() {
         let s = parse(Path::new("p"), "provider = \"kimi-code\"\n").unwrap();
         let e = resolve(&s, &Catalog::builtin()).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "p:1:12: unknown provider `kimi-code`; did you mean `kimi-coding`?"
-        );
-        let s = parse(
-            Path::new("p"),
-            "provider = \"glm\"\nbase_url = \"https://api.z.ai/api/paas/v4\"\n",
-        )
-        .unwrap();
+        assert_eq!(e.to_string(), "p:1:12: unknown provider `kimi-code`; did you mean `kimi-coding`?");
+        let s = parse(Path::new("p"), "provider = \"glm\"\nbase_url = \"https://api.z.ai/api/paas/v4\"\n")
+            .unwrap();
         let e = resolve(&s, &Catalog::builtin()).unwrap_err();
         assert!(e.to_string().starts_with("p:2:12: base_url"), "{e}");
         assert!(e.message.contains("https://api.z.ai/api/anthropic"), "{e}");

@@ -31,12 +31,7 @@ pub struct State {
 
 impl State {
     pub fn encode(&self) -> String {
-        format!(
-            "{FORMAT};{};{};{}",
-            self.snapshot_id,
-            self.names.join(","),
-            self.root
-        )
+        format!("{FORMAT};{};{};{}", self.snapshot_id, self.names.join(","), self.root)
     }
 
     /// Accepts only what `encode` writes: the id is hex, the names are valid names.
@@ -51,19 +46,11 @@ impl State {
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let names: Vec<String> = names
-            .split(',')
-            .filter(|n| !n.is_empty())
-            .map(str::to_string)
-            .collect();
+        let names: Vec<String> = names.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
         if !names.iter().all(|n| names::is_valid(n)) {
             return None;
         }
-        Some(State {
-            snapshot_id: id.to_string(),
-            names,
-            root: root.to_string(),
-        })
+        Some(State { snapshot_id: id.to_string(), names, root: root.to_string() })
     }
 }
 
@@ -73,9 +60,7 @@ pub struct SnapshotStore {
 
 impl SnapshotStore {
     pub fn new(data_dir: &Path) -> Self {
-        SnapshotStore {
-            dir: data_dir.join("state"),
-        }
+        SnapshotStore { dir: data_dir.join("state") }
     }
 
     /// Stores `snapshot` (once per distinct content) and returns its id.
@@ -153,11 +138,8 @@ mod tests {
     fn snapshots_are_content_addressed_and_verified() {
         let data = tempfile::tempdir().unwrap();
         let store = SnapshotStore::new(data.path());
-        let snap: Snapshot = [
-            ("ANTHROPIC_API_KEY".to_string(), Some("sk-real".to_string())),
-            ("B".into(), None),
-        ]
-        .into();
+        let snap: Snapshot =
+            [("ANTHROPIC_API_KEY".to_string(), Some("sk-real".to_string())), ("B".into(), None)].into();
         let id = store.save(&snap).unwrap();
         assert_eq!(store.save(&snap).unwrap(), id);
         assert_eq!(store.load(&id).unwrap(), snap);

@@ -30,18 +30,13 @@ pub struct TrustStore {
 
 impl TrustStore {
     pub fn new(data_dir: &Path) -> Self {
-        TrustStore {
-            dir: data_dir.to_path_buf(),
-        }
+        TrustStore { dir: data_dir.to_path_buf() }
     }
 
     /// The two record files for `root`: the hook watches both.
     pub fn records(&self, root: &Path) -> [PathBuf; 2] {
         let id = path_id(root);
-        [
-            self.dir.join("allow").join(&id),
-            self.dir.join("deny").join(&id),
-        ]
+        [self.dir.join("allow").join(&id), self.dir.join("deny").join(&id)]
     }
 
     pub fn check(&self, root: &Path, digest: &str) -> Result<Trust> {
@@ -67,10 +62,7 @@ impl TrustStore {
     pub fn allow(&self, root: &Path, digest: &str) -> Result<()> {
         let [allow, deny] = self.records(root);
         let _lock = fsutil::lock(&self.dir, "trust")?;
-        fsutil::write_atomic(
-            &allow,
-            format!("{}\n{digest}\n", root.to_string_lossy()).as_bytes(),
-        )?;
+        fsutil::write_atomic(&allow, format!("{}\n{digest}\n", root.to_string_lossy()).as_bytes())?;
         remove_if_present(&deny)
     }
 
@@ -112,11 +104,7 @@ mod tests {
         store.allow(a, "d1").unwrap();
         assert_eq!(store.check(a, "d1").unwrap(), Trust::Allowed);
         assert_eq!(store.check(a, "d2").unwrap(), Trust::Changed);
-        assert_eq!(
-            store.check(b, "d1").unwrap(),
-            Trust::Unknown,
-            "a moved project is not allowed"
-        );
+        assert_eq!(store.check(b, "d1").unwrap(), Trust::Unknown, "a moved project is not allowed");
         store.deny(a).unwrap();
         assert_eq!(store.check(a, "d1").unwrap(), Trust::Denied);
         store.allow(a, "d1").unwrap();

@@ -21,19 +21,9 @@ fn init_writes_a_commented_file_allows_it_and_names_the_next_step() {
     let out = sb.ccenv(&dir, &["init", "deepseek", "--model", "deepseek-v4-flash"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(dir.join(".claude-provider.toml")).unwrap();
-    assert!(
-        text.contains("provider = \"deepseek\"\nmodel = \"deepseek-v4-flash\"\n"),
-        "{text}"
-    );
-    assert!(
-        text.lines().filter(|l| l.starts_with('#')).count() > 5,
-        "commented"
-    );
-    assert!(
-        stderr(&out).contains("ccenv key set deepseek"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(text.contains("provider = \"deepseek\"\nmodel = \"deepseek-v4-flash\"\n"), "{text}");
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 5, "commented");
+    assert!(stderr(&out).contains("ccenv key set deepseek"), "{}", stderr(&out));
     let status = sb.ok(&dir, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(v["state"], "allowed");
@@ -42,17 +32,9 @@ fn init_writes_a_commented_file_allows_it_and_names_the_next_step() {
     let again = sb.ccenv(&dir, &["init", "glm"]);
     assert!(!again.status.success() && stderr(&again).contains("--force"));
     let typo = sb.ccenv(&sb.work("other"), &["init", "kimi-code"]);
-    assert!(
-        stderr(&typo).contains("did you mean `kimi-coding`?"),
-        "{}",
-        stderr(&typo)
-    );
+    assert!(stderr(&typo).contains("did you mean `kimi-coding`?"), "{}", stderr(&typo));
     let groq = sb.ccenv(&sb.work("other"), &["init", "groq"]);
-    assert!(
-        stderr(&groq).contains("Claude Code speaks the Anthropic Messages API"),
-        "{}",
-        stderr(&groq)
-    );
+    assert!(stderr(&groq).contains("Claude Code speaks the Anthropic Messages API"), "{}", stderr(&groq));
 }
 
 #[test]
@@ -67,15 +49,9 @@ fn allow_refuses_a_broken_file_with_its_location() {
     assert!(!out.status.success());
     let e = stderr(&out);
     assert!(e.contains(".claude-provider.toml:2:12: base_url"), "{e}");
-    assert!(
-        e.contains("OpenAI-compatible") && e.contains("https://open.bigmodel.cn/api/anthropic"),
-        "{e}"
-    );
+    assert!(e.contains("OpenAI-compatible") && e.contains("https://open.bigmodel.cn/api/anthropic"), "{e}");
 
-    sb.write(
-        &dir.join(".claude-provider.toml"),
-        "provider = \"glm\"\n[env]\nBASH_ENV = \"/tmp/x\"\n",
-    );
+    sb.write(&dir.join(".claude-provider.toml"), "provider = \"glm\"\n[env]\nBASH_ENV = \"/tmp/x\"\n");
     let e = stderr(&sb.ccenv(&dir, &["allow"]));
     assert!(e.contains(":3:1: [env] `BASH_ENV`"), "{e}");
 }
@@ -85,27 +61,18 @@ fn status_reports_trust_file_provider_and_masked_key() {
     let sb = Sandbox::new();
     sb.set_key("glm-work", "sk-work-secret-abcdefghijkl");
     let dir = sb.work("app");
-    sb.write(
-        &dir.join(".claude-provider.toml"),
-        "provider = \"glm\"\ncredential = \"glm-work\"\n",
-    );
+    sb.write(&dir.join(".claude-provider.toml"), "provider = \"glm\"\ncredential = \"glm-work\"\n");
     let blocked = sb.ok(&dir, &["status"]);
     assert!(blocked.contains("not allowed yet"), "{blocked}");
     sb.ok(&dir, &["allow"]);
     let text = sb.ok(&sb.work("app/sub"), &["status"]);
     assert!(text.contains("state     allowed"), "{text}");
-    assert!(
-        text.contains("sk-w…kl (27 chars) from key store `glm-work`"),
-        "{text}"
-    );
+    assert!(text.contains("sk-w…kl (27 chars) from key store `glm-work`"), "{text}");
     assert!(!text.contains("sk-work-secret"), "key printed: {text}");
     let json = sb.ok(&dir, &["status", "--json"]);
     assert!(!json.contains("sk-work-secret"));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(
-        v["provider"]["base_url"],
-        "https://open.bigmodel.cn/api/anthropic"
-    );
+    assert_eq!(v["provider"]["base_url"], "https://open.bigmodel.cn/api/anthropic");
     assert_eq!(v["provider"]["key_variable"], "ANTHROPIC_AUTH_TOKEN");
 
     sb.ok(&dir, &["deny"]);
@@ -117,28 +84,12 @@ fn export_applies_then_restores_and_masks_on_a_terminal_only() {
     let sb = Sandbox::new();
     sb.set_key("kimi", "sk-kimi-0123456789abcdef");
     let dir = sb.project("app", "kimi", "");
-    let out = sb.ccenv_with(
-        &dir,
-        &["export", "--json"],
-        &[("ANTHROPIC_API_KEY", "sk-real")],
-        None,
-    );
+    let out = sb.ccenv_with(&dir, &["export", "--json"], &[("ANTHROPIC_API_KEY", "sk-real")], None);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        v["set"]["ANTHROPIC_AUTH_TOKEN"], "sk-kimi-0123456789abcdef",
-        "piped output is usable"
-    );
-    assert!(
-        v["unset"]
-            .as_array()
-            .unwrap()
-            .contains(&"ANTHROPIC_API_KEY".into())
-    );
+    assert_eq!(v["set"]["ANTHROPIC_AUTH_TOKEN"], "sk-kimi-0123456789abcdef", "piped output is usable");
+    assert!(v["unset"].as_array().unwrap().contains(&"ANTHROPIC_API_KEY".into()));
     let state = v["set"]["CCENV_STATE"].as_str().unwrap().to_string();
-    assert!(
-        !state.contains("sk-real") && !state.contains("sk-kimi"),
-        "{state}"
-    );
+    assert!(!state.contains("sk-real") && !state.contains("sk-kimi"), "{state}");
 
     // Leaving with that state restores the user's key.
     let outside = sb.work("elsewhere");
@@ -149,10 +100,7 @@ fn export_applies_then_restores_and_masks_on_a_terminal_only() {
         None,
     );
     let text = stdout(&out);
-    assert!(
-        text.contains("export ANTHROPIC_API_KEY=sk-real\n"),
-        "{text}"
-    );
+    assert!(text.contains("export ANTHROPIC_API_KEY=sk-real\n"), "{text}");
     assert!(text.contains("unset -v CCENV_STATE\n"), "{text}");
 
     if common::have("script") {
@@ -164,10 +112,7 @@ fn export_applies_then_restores_and_masks_on_a_terminal_only() {
             .output()
             .unwrap();
         let text = stdout(&out);
-        assert!(
-            text.contains("ANTHROPIC_AUTH_TOKEN='sk-k…ef (24 chars)'"),
-            "{text}"
-        );
+        assert!(text.contains("ANTHROPIC_AUTH_TOKEN='sk-k…ef (24 chars)'"), "{text}");
         assert!(!text.contains("sk-kimi-0123456789abcdef"), "{text}");
     }
 }
@@ -193,10 +138,7 @@ fn exec_runs_with_the_provider_and_passes_the_exit_code_through() {
     assert_eq!(stdout(&out), "sk-glm-abcdefghijklmnop|unset|glm-4.7\n");
 
     let blocked = sb.work("blocked");
-    sb.write(
-        &blocked.join(".claude-provider.toml"),
-        "provider = \"glm\"\n",
-    );
+    sb.write(&blocked.join(".claude-provider.toml"), "provider = \"glm\"\n");
     let out = sb.ccenv(&blocked, &["exec", "--", "sh", "-c", "echo ran"]);
     assert!(!out.status.success() && stdout(&out).is_empty());
     assert!(stderr(&out).contains("ccenv allow"), "{}", stderr(&out));
@@ -209,78 +151,43 @@ fn key_store_is_private_masked_and_refused_when_readable() {
     let sb = Sandbox::new();
     sb.set_key("glm", "sk-glm-abcdefghijklmnop");
     let keys = sb.path("cfg/keys.toml");
-    assert_eq!(
-        std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777, 0o600);
     let list = sb.ok(sb.dir.path(), &["key", "list"]);
     assert_eq!(list, "glm                      sk-g…op (23 chars)\n");
 
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = sb.ccenv(sb.dir.path(), &["key", "list"]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains(&format!("chmod 600 '{}'", keys.display())),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains(&format!("chmod 600 '{}'", keys.display())), "{}", stderr(&out));
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     let out = sb.ccenv(sb.dir.path(), &["key", "rm", "glm"]);
     assert!(out.status.success());
-    assert!(
-        !sb.ccenv(sb.dir.path(), &["key", "rm", "glm"])
-            .status
-            .success()
-    );
-    assert!(
-        !sb.ccenv_with(
-            sb.dir.path(),
-            &["key", "set", "x"],
-            &[],
-            Some("two\nlines\n")
-        )
-        .status
-        .success()
-    );
+    assert!(!sb.ccenv(sb.dir.path(), &["key", "rm", "glm"]).status.success());
+    assert!(!sb.ccenv_with(sb.dir.path(), &["key", "set", "x"], &[], Some("two\nlines\n")).status.success());
 }
 
 #[test]
 fn providers_lists_presets_and_user_providers() {
     let sb = Sandbox::new();
-    sb.user_provider(
-        "corp",
-        "https://llm.corp.example/anthropic",
-        "model = \"corp-large\"\n",
-    );
+    sb.user_provider("corp", "https://llm.corp.example/anthropic", "model = \"corp-large\"\n");
     let text = sb.ok(sb.dir.path(), &["providers"]);
     for id in ["glm", "kimi-coding", "tencent-lkeap", "lmstudio", "corp *"] {
         assert!(text.contains(id), "{id} missing:\n{text}");
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&sb.ok(sb.dir.path(), &["providers", "--json"])).unwrap();
-    let ids: Vec<&str> = v["providers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let v: serde_json::Value = serde_json::from_str(&sb.ok(sb.dir.path(), &["providers", "--json"])).unwrap();
+    let ids: Vec<&str> =
+        v["providers"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert!(ids.len() >= 26 && ids.contains(&"corp"));
 }
 
 #[test]
 fn broken_user_config_is_located() {
     let sb = Sandbox::new();
-    sb.write(
-        &sb.path("cfg/config.toml"),
-        "[providers.corp]\nbase_url = \"https://x.example/v1\"\n",
-    );
+    sb.write(&sb.path("cfg/config.toml"), "[providers.corp]\nbase_url = \"https://x.example/v1\"\n");
     let out = sb.ccenv(sb.dir.path(), &["providers"]);
     let e = stderr(&out);
-    assert!(
-        !out.status.success() && e.contains("config.toml:2:12: base_url"),
-        "{e}"
-    );
+    assert!(!out.status.success() && e.contains("config.toml:2:12: base_url"), "{e}");
 }
 
 #[test]
@@ -302,21 +209,14 @@ fn every_command_has_help_with_an_example() {
         let mut args = cmd.clone();
         args.push("--help");
         let text = sb.ok(sb.dir.path(), &args);
-        assert!(
-            text.contains("Example"),
-            "{cmd:?} --help has no example:\n{text}"
-        );
+        assert!(text.contains("Example"), "{cmd:?} --help has no example:\n{text}");
     }
 }
 
 #[test]
 fn hooks_are_valid_scripts() {
     let sb = Sandbox::new();
-    for (shell, check) in [
-        ("bash", vec!["-n"]),
-        ("zsh", vec!["-n"]),
-        ("fish", vec!["--no-execute"]),
-    ] {
+    for (shell, check) in [("bash", vec!["-n"]), ("zsh", vec!["-n"]), ("fish", vec!["--no-execute"])] {
         if !common::have(shell) {
             continue;
         }
@@ -325,19 +225,12 @@ fn hooks_are_valid_scripts() {
         std::fs::write(&file, &hook).unwrap();
         let mut args = check.clone();
         args.push(file.to_str().unwrap());
-        let out = std::process::Command::new(shell)
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = std::process::Command::new(shell).args(&args).output().unwrap();
         assert!(out.status.success(), "{shell}: {}", stderr(&out));
     }
     if common::have("shellcheck") {
         let out = std::process::Command::new("shellcheck")
-            .args([
-                "-s",
-                "bash",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/shell/ccenv.bash"),
-            ])
+            .args(["-s", "bash", concat!(env!("CARGO_MANIFEST_DIR"), "/shell/ccenv.bash")])
             .output()
             .unwrap();
         assert!(out.status.success(), "shellcheck: {}", stdout(&out));

@@ -23,10 +23,7 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     fn model(&self) -> Option<String> {
         let v: serde_json::Value = serde_json::from_str(&self.body).ok()?;
@@ -63,9 +60,7 @@ impl Server {
 
     fn messages(&self) -> Vec<Request> {
         let all = self.requests.lock().unwrap().clone();
-        all.into_iter()
-            .filter(|r| r.method == "POST" && r.path.starts_with("/v1/messages"))
-            .collect()
+        all.into_iter().filter(|r| r.method == "POST" && r.path.starts_with("/v1/messages")).collect()
     }
 
     fn all(&self) -> Vec<Request> {
@@ -79,10 +74,7 @@ fn handle(stream: TcpStream, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap_or("").to_string(),
-        parts.next().unwrap_or("").to_string(),
-    );
+    let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
@@ -93,39 +85,23 @@ fn handle(stream: TcpStream, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
             headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
     }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let len: usize =
+        headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let req = Request {
-        method,
-        path: path.clone(),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
+    let req =
+        Request { method, path: path.clone(), headers, body: String::from_utf8_lossy(&body).into_owned() };
     let model = req.model().unwrap_or_else(|| "unknown".into());
-    let stream_wanted =
-        req.body.contains("\"stream\":true") || req.body.contains("\"stream\": true");
+    let stream_wanted = req.body.contains("\"stream\":true") || req.body.contains("\"stream\": true");
     log.lock().unwrap().push(req);
 
     let mut out = stream;
     let (status, content_type, body) = if path.starts_with("/v1/messages/count_tokens") {
-        (
-            "200 OK",
-            "application/json",
-            r#"{"input_tokens":3}"#.to_string(),
-        )
+        ("200 OK", "application/json", r#"{"input_tokens":3}"#.to_string())
     } else if path.starts_with("/v1/messages") && stream_wanted {
         ("200 OK", "text/event-stream", sse(&model))
     } else if path.starts_with("/v1/messages") {
-        (
-            "200 OK",
-            "application/json",
-            message_json(&model).to_string(),
-        )
+        ("200 OK", "application/json", message_json(&model).to_string())
     } else {
         (
             "404 Not Found",
@@ -155,10 +131,7 @@ fn sse(model: &str) -> String {
     start["content"] = serde_json::json!([]);
     start["stop_reason"] = serde_json::Value::Null;
     let events = [
-        (
-            "message_start",
-            serde_json::json!({"type": "message_start", "message": start}),
-        ),
+        ("message_start", serde_json::json!({"type": "message_start", "message": start})),
         (
             "content_block_start",
             serde_json::json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
@@ -167,20 +140,14 @@ fn sse(model: &str) -> String {
             "content_block_delta",
             serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "pong-from-loopback"}}),
         ),
-        (
-            "content_block_stop",
-            serde_json::json!({"type": "content_block_stop", "index": 0}),
-        ),
+        ("content_block_stop", serde_json::json!({"type": "content_block_stop", "index": 0})),
         (
             "message_delta",
             serde_json::json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 2}}),
         ),
         ("message_stop", serde_json::json!({"type": "message_stop"})),
     ];
-    events
-        .iter()
-        .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
-        .collect()
+    events.iter().map(|(e, d)| format!("event: {e}\ndata: {d}\n\n")).collect()
 }
 
 /// A project whose user provider points at the loopback server.
@@ -205,29 +172,18 @@ fn shell_env() -> Vec<(&'static str, &'static str)> {
 
 fn assert_project_credentials_only(server: &Server, client: &str) {
     let msgs = server.messages();
-    assert!(
-        !msgs.is_empty(),
-        "{client}: no request reached the server: {:?}",
-        server.all()
-    );
+    assert!(!msgs.is_empty(), "{client}: no request reached the server: {:?}", server.all());
     for r in &msgs {
         assert_eq!(
             r.header("authorization"),
             Some(format!("Bearer {PROJECT_KEY}").as_str()),
             "{client}: {r:?}"
         );
-        assert_eq!(
-            r.header("x-api-key"),
-            None,
-            "{client} sent x-api-key: {r:?}"
-        );
+        assert_eq!(r.header("x-api-key"), None, "{client} sent x-api-key: {r:?}");
     }
     for r in server.all() {
         let everything = format!("{r:?}");
-        assert!(
-            !everything.contains(REAL_KEY),
-            "{client} sent the user's own key: {everything}"
-        );
+        assert!(!everything.contains(REAL_KEY), "{client} sent the user's own key: {everything}");
     }
 }
 
@@ -243,30 +199,14 @@ fn claude_code_uses_the_project_provider_and_never_the_users_key() {
     sh.timeout = Duration::from_secs(120);
     sh.run(&format!("cd '{}'", dir.display()));
     let out = sb.path("out/claude.txt");
-    sh.run(&format!(
-        "claude -p 'reply with pong' > '{}' 2>&1; echo \"exit=$?\" >> '{0}'",
-        out.display()
-    ));
+    sh.run(&format!("claude -p 'reply with pong' > '{}' 2>&1; echo \"exit=$?\" >> '{0}'", out.display()));
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(
-        text.contains("pong-from-loopback") && text.contains("exit=0"),
-        "claude output:\n{text}"
-    );
+    assert!(text.contains("pong-from-loopback") && text.contains("exit=0"), "claude output:\n{text}");
     assert_project_credentials_only(&server, "claude");
-    let models: Vec<String> = server
-        .messages()
-        .iter()
-        .filter_map(Request::model)
-        .collect();
-    assert!(
-        models.contains(&"loop-model-main".to_string()),
-        "main model not used: {models:?}"
-    );
+    let models: Vec<String> = server.messages().iter().filter_map(Request::model).collect();
+    assert!(models.contains(&"loop-model-main".to_string()), "main model not used: {models:?}");
     for m in &models {
-        assert!(
-            m == "loop-model-main" || m == "loop-model-small",
-            "unexpected model {m}"
-        );
+        assert!(m == "loop-model-main" || m == "loop-model-small", "unexpected model {m}");
     }
     sh.exit();
 }
@@ -283,10 +223,7 @@ fn have_python_sdk() -> bool {
         if std::env::var_os("CCENV_REQUIRE_ALL").is_some() {
             panic!("the Python anthropic SDK is required (CCENV_REQUIRE_ALL is set)");
         }
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: Python package `anthropic` is not installed"
-        );
+        let _ = writeln!(std::io::stderr(), "SKIPPED: Python package `anthropic` is not installed");
     }
     ok
 }
@@ -305,20 +242,11 @@ fn python_sdk_uses_the_project_provider_and_never_the_users_key() {
     sh.timeout = Duration::from_secs(60);
     sh.run(&format!("cd '{}'", dir.display()));
     let out = sb.path("out/py.txt");
-    sh.run(&format!(
-        "python3 -c \"{PY_CLIENT}\" > '{}' 2>&1",
-        out.display()
-    ));
+    sh.run(&format!("python3 -c \"{PY_CLIENT}\" > '{}' 2>&1", out.display()));
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(
-        text.contains("pong-from-loopback"),
-        "python output:\n{text}"
-    );
+    assert!(text.contains("pong-from-loopback"), "python output:\n{text}");
     assert_project_credentials_only(&server, "anthropic SDK");
-    assert_eq!(
-        server.messages()[0].model().as_deref(),
-        Some("loop-model-main")
-    );
+    assert_eq!(server.messages()[0].model().as_deref(), Some("loop-model-main"));
     sh.exit();
 }
 
@@ -339,16 +267,9 @@ fn without_ccenv_the_users_key_would_reach_the_third_party() {
         .env("ANTHROPIC_MODEL", "m")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let sent = format!("{:?}", server.messages()[0].headers);
-    assert!(
-        sent.contains(REAL_KEY),
-        "the user's key did not arrive: {sent}"
-    );
+    assert!(sent.contains(REAL_KEY), "the user's key did not arrive: {sent}");
 }
 
 #[test]
@@ -360,12 +281,7 @@ fn exec_gives_claude_code_the_project_provider() {
     let server = Server::start();
     let dir = loop_project(&sb, &server);
     let env: Vec<(&str, &str)> = shell_env();
-    let out = sb.ccenv_with(
-        &dir,
-        &["exec", "--", "claude", "-p", "reply with pong"],
-        &env,
-        None,
-    );
+    let out = sb.ccenv_with(&dir, &["exec", "--", "claude", "-p", "reply with pong"], &env, None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && text.contains("pong-from-loopback"),
@@ -393,20 +309,8 @@ fn without_ccenv_claude_code_sends_the_users_key_too() {
         .env("ANTHROPIC_AUTH_TOKEN", PROJECT_KEY)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r = &server.messages()[0];
-    assert_eq!(
-        r.header("x-api-key"),
-        Some(REAL_KEY),
-        "headers: {:?}",
-        r.headers
-    );
-    assert_eq!(
-        r.header("authorization"),
-        Some(format!("Bearer {PROJECT_KEY}").as_str())
-    );
+    assert_eq!(r.header("x-api-key"), Some(REAL_KEY), "headers: {:?}", r.headers);
+    assert_eq!(r.header("authorization"), Some(format!("Bearer {PROJECT_KEY}").as_str()));
 }

@@ -7,9 +7,7 @@ use common::{CCENV, Sandbox, Shell, have};
 fn ccenv_runs(log: &std::path::Path) -> usize {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let needle = format!("execve(\"{CCENV}\"");
-    text.lines()
-        .filter(|l| l.contains(&needle) && l.contains("hook-env"))
-        .count()
+    text.lines().filter(|l| l.contains(&needle) && l.contains("hook-env")).count()
 }
 
 fn unchanged_prompts_start_no_process(kind: &'static str) {
@@ -20,10 +18,7 @@ fn unchanged_prompts_start_no_process(kind: &'static str) {
     sb.set_key("glm", "sk-glm-abcdefghijklmnop");
     let dir = sb.project("a/b/c", "glm", "");
     let log = sb.path("out/strace.log");
-    let wrapper = format!(
-        "strace -f -qq -e trace=execve -e signal=none -o '{}' ",
-        log.display()
-    );
+    let wrapper = format!("strace -f -qq -e trace=execve -e signal=none -o '{}' ", log.display());
     let mut sh = Shell::start_wrapped(&sb, kind, &[], &wrapper);
     sh.run(&format!("cd '{}'", dir.join("sub").display()));
     sh.run(&format!("cd '{}'", dir.display()));
@@ -36,19 +31,10 @@ fn unchanged_prompts_start_no_process(kind: &'static str) {
     }
     sh.sync();
     let after = ccenv_runs(&log);
-    assert_eq!(
-        after,
-        before,
-        "{kind}: 100 unchanged prompts started ccenv {} times",
-        after - before
-    );
+    assert_eq!(after, before, "{kind}: 100 unchanged prompts started ccenv {} times", after - before);
 
     // The counter is live: each kind of change makes the next prompt run ccenv once.
-    std::fs::write(
-        dir.join(".claude-provider.toml"),
-        "provider = \"glm\"\nmodel = \"m\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join(".claude-provider.toml"), "provider = \"glm\"\nmodel = \"m\"\n").unwrap();
     sh.enter();
     sh.sync();
     assert_eq!(ccenv_runs(&log), after + 1, "{kind}: an edit is noticed");
@@ -65,19 +51,12 @@ fn unchanged_prompts_start_no_process(kind: &'static str) {
         "sk-glm-rotated-abcdefghij",
         "{kind}: key set is noticed"
     );
-    sb.write(
-        &sb.path("cfg/config.toml"),
-        "[providers.glm]\nmodel = \"from-user-config\"\n",
-    );
+    sb.write(&sb.path("cfg/config.toml"), "[providers.glm]\nmodel = \"from-user-config\"\n");
     std::fs::write(dir.join(".claude-provider.toml"), "provider = \"glm\"\n").unwrap();
     sb.ok(&dir, &["allow"]);
     sh.enter();
     sh.sync();
-    assert_eq!(
-        sh.child_env()["ANTHROPIC_MODEL"],
-        "from-user-config",
-        "{kind}: user config is noticed"
-    );
+    assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "from-user-config", "{kind}: user config is noticed");
     sh.exit();
 }
 

@@ -102,8 +102,8 @@ fn random_values(count: usize, seed: u64) -> Vec<String> {
         state
     };
     const SPECIAL: &[char] = &[
-        '\'', '"', '\\', '$', '`', '!', '\n', '\r', '\t', '%', '^', '&', ';', '(', ')', '#', '’',
-        '‘', '‚', '‛', ' ',
+        '\'', '"', '\\', '$', '`', '!', '\n', '\r', '\t', '%', '^', '&', ';', '(', ')', '#', '’', '‘', '‚',
+        '‛', ' ',
     ];
     (0..count)
         .map(|_| {
@@ -113,9 +113,7 @@ fn random_values(count: usize, seed: u64) -> Vec<String> {
                     0 | 1 => SPECIAL[(next() % SPECIAL.len() as u64) as usize],
                     2 => char::from_u32((next() % 0x7e) as u32 + 1).unwrap(),
                     _ => loop {
-                        if let Some(ch) =
-                            char::from_u32((next() % 0x10FFFF) as u32).filter(|c| *c != '\0')
-                        {
+                        if let Some(ch) = char::from_u32((next() % 0x10FFFF) as u32).filter(|c| *c != '\0') {
                             break ch;
                         }
                     },
@@ -153,14 +151,10 @@ fn round_trip(kind: &str, values: &[String]) -> usize {
         sb.write(&proj.join(".claude-provider.toml"), &text);
         sb.ok(&proj, &["allow"]);
         // What the shell had before entering: the value of another index.
-        let before: Vec<(String, String)> = batch
-            .iter()
-            .map(|(i, _)| (format!("T_{i}"), values[(i + 7) % values.len()].clone()))
-            .collect();
-        let (inside, after) = (
-            sb.path(&format!("out/{kind}-{batch_no}-in")),
-            sb.path(&format!("out/{kind}-{batch_no}-out")),
-        );
+        let before: Vec<(String, String)> =
+            batch.iter().map(|(i, _)| (format!("T_{i}"), values[(i + 7) % values.len()].clone())).collect();
+        let (inside, after) =
+            (sb.path(&format!("out/{kind}-{batch_no}-in")), sb.path(&format!("out/{kind}-{batch_no}-out")));
         let apply = match kind {
             "fish" => "ccenv export --shell fish | source",
             _ => &format!("eval \"$(ccenv export --shell {kind})\""),
@@ -174,37 +168,22 @@ fn round_trip(kind: &str, values: &[String]) -> usize {
             a = after.display()
         );
         let out = Command::new(kind)
-            .args(if kind == "zsh" {
-                vec!["-f", "-c", &script]
-            } else {
-                vec!["-c", &script]
-            })
+            .args(if kind == "zsh" { vec!["-f", "-c", &script] } else { vec!["-c", &script] })
             .current_dir(&outside)
             .env_clear()
             .envs(sb.base_env())
             .envs(before.iter().cloned())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{kind} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{kind} failed: {}", String::from_utf8_lossy(&out.stderr));
         let (inside, after) = (read_env(&inside), read_env(&after));
         for (i, v) in &batch {
-            assert_eq!(
-                inside.get(&format!("T_{i}")),
-                Some(v),
-                "{kind}: value {i} {v:?} applied wrong"
-            );
+            assert_eq!(inside.get(&format!("T_{i}")), Some(v), "{kind}: value {i} {v:?} applied wrong");
         }
         for (k, v) in &before {
             assert_eq!(after.get(k), Some(v), "{kind}: {k} = {v:?} restored wrong");
         }
-        assert!(
-            !inside.contains_key("PWNED") && !after.contains_key("PWNED"),
-            "{kind}: a value ran"
-        );
+        assert!(!inside.contains_key("PWNED") && !after.contains_key("PWNED"), "{kind}: a value ran");
         checked += batch.len();
     }
     checked
@@ -231,26 +210,16 @@ fn check_shell(kind: &str) {
     }
     let canaries = tempfile::tempdir().unwrap();
     let mut values = corpus(canaries.path());
-    let random: usize = std::env::var("CCENV_ROUNDTRIP_RANDOM")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
-    values.extend(random_values(
-        random,
-        0x9E37_79B9_7F4A_7C15 ^ kind.len() as u64,
-    ));
+    let random: usize =
+        std::env::var("CCENV_ROUNDTRIP_RANDOM").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    values.extend(random_values(random, 0x9E37_79B9_7F4A_7C15 ^ kind.len() as u64));
     let n = round_trip(kind, &values);
     assert_eq!(n, values.len());
-    let ran: Vec<_> = std::fs::read_dir(canaries.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
+    let ran: Vec<_> = std::fs::read_dir(canaries.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(ran.is_empty(), "{kind} executed values: {ran:?}");
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
-        format!("{kind}: {n} hostile values round-tripped both ways, 0 mismatches, 0 executed\n")
-            .as_bytes(),
+        format!("{kind}: {n} hostile values round-tripped both ways, 0 mismatches, 0 executed\n").as_bytes(),
     );
 }
 
@@ -299,11 +268,8 @@ fn hostile_values_through_the_prompt_hook() {
         let env = sh.child_env();
         assert!(env.keys().all(|k| !k.starts_with("T_")), "{kind}: restored");
         sh.exit();
-        let ran: Vec<_> = std::fs::read_dir(canaries.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let ran: Vec<_> =
+            std::fs::read_dir(canaries.path()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert!(ran.is_empty(), "{kind} executed values: {ran:?}");
     }
 }

@@ -29,11 +29,8 @@ fn fixture() -> Fixture {
 }
 
 fn start(f: &Fixture, kind: &'static str) -> Shell {
-    let env = [
-        ("ANTHROPIC_API_KEY", REAL_KEY),
-        ("ANTHROPIC_MODEL", "claude-user-default"),
-        ("T_A", PREEXISTING),
-    ];
+    let env =
+        [("ANTHROPIC_API_KEY", REAL_KEY), ("ANTHROPIC_MODEL", "claude-user-default"), ("T_A", PREEXISTING)];
     Shell::start(&f.sb, kind, &env)
 }
 
@@ -42,19 +39,9 @@ fn cd(sh: &mut Shell, f: &Fixture, rel: &str) {
 }
 
 fn assert_glm(env: &BTreeMap<String, String>) {
-    assert_eq!(
-        env.get("ANTHROPIC_AUTH_TOKEN").map(String::as_str),
-        Some(GLM_KEY)
-    );
-    assert_eq!(
-        env.get("ANTHROPIC_API_KEY"),
-        None,
-        "the user's own key must be removed inside"
-    );
-    assert_eq!(
-        env["ANTHROPIC_BASE_URL"],
-        "https://open.bigmodel.cn/api/anthropic"
-    );
+    assert_eq!(env.get("ANTHROPIC_AUTH_TOKEN").map(String::as_str), Some(GLM_KEY));
+    assert_eq!(env.get("ANTHROPIC_API_KEY"), None, "the user's own key must be removed inside");
+    assert_eq!(env["ANTHROPIC_BASE_URL"], "https://open.bigmodel.cn/api/anthropic");
     assert_eq!(env["ANTHROPIC_MODEL"], "glm-4.7");
     assert_eq!(env["ANTHROPIC_DEFAULT_HAIKU_MODEL"], "glm-4.7");
     assert_eq!(env["API_TIMEOUT_MS"], "3000000");
@@ -67,15 +54,9 @@ fn assert_glm(env: &BTreeMap<String, String>) {
 /// export theirs inside their diff variables).
 fn assert_no_leak(env: &BTreeMap<String, String>) {
     for (k, v) in env {
-        assert!(
-            !v.contains(REAL_KEY) || k == "ANTHROPIC_API_KEY",
-            "{k} carries the user's key"
-        );
+        assert!(!v.contains(REAL_KEY) || k == "ANTHROPIC_API_KEY", "{k} carries the user's key");
         if k != "ANTHROPIC_AUTH_TOKEN" && k != "ANTHROPIC_API_KEY" {
-            assert!(
-                !v.contains(GLM_KEY) && !v.contains(KIMI_KEY),
-                "{k} carries a provider key"
-            );
+            assert!(!v.contains(GLM_KEY) && !v.contains(KIMI_KEY), "{k} carries a provider key");
         }
     }
 }
@@ -124,20 +105,14 @@ fn walk(kind: &'static str) {
 
     // Blocked: a project never allowed unloads the previous one and says so once.
     cd(&mut sh, &f, "a");
-    f.sb.write(
-        &f.sb.work("c").join(".claude-provider.toml"),
-        "provider = \"deepseek\"\n",
-    );
+    f.sb.write(&f.sb.work("c").join(".claude-provider.toml"), "provider = \"deepseek\"\n");
     cd(&mut sh, &f, "c");
     assert_eq!(comparable(&sh.child_env()), comparable(&before));
     cd(&mut sh, &f, "c");
     sh.enter();
     sh.sync();
-    let notices: Vec<_> = sh
-        .ccenv_messages()
-        .into_iter()
-        .filter(|m| m.contains("is not allowed yet"))
-        .collect();
+    let notices: Vec<_> =
+        sh.ccenv_messages().into_iter().filter(|m| m.contains("is not allowed yet")).collect();
     assert_eq!(notices.len(), 1, "said once: {notices:?}");
     assert!(notices[0].contains("run `ccenv allow`"), "{notices:?}");
 
@@ -149,11 +124,7 @@ fn walk(kind: &'static str) {
     std::fs::write(&a_file, format!("{good}# edited\n")).unwrap();
     sh.enter();
     assert_eq!(comparable(&sh.child_env()), comparable(&before));
-    assert!(
-        sh.ccenv_messages()
-            .iter()
-            .any(|m| m.contains("changed since it was allowed"))
-    );
+    assert!(sh.ccenv_messages().iter().any(|m| m.contains("changed since it was allowed")));
     sh.run("ccenv allow");
     assert_glm(&sh.child_env());
 
@@ -169,23 +140,13 @@ fn walk(kind: &'static str) {
     std::fs::write(&a_file, "provider = \"kimi-code\"\nmodel = \"x\"\n").unwrap();
     sh.enter();
     assert_eq!(comparable(&sh.child_env()), comparable(&before));
-    let expected = format!(
-        "{}:1:12: unknown provider `kimi-code`; did you mean `kimi-coding`?",
-        a_file.display()
-    );
-    assert!(
-        sh.ccenv_messages().iter().any(|m| m.contains(&expected)),
-        "{:?}",
-        sh.ccenv_messages()
-    );
+    let expected =
+        format!("{}:1:12: unknown provider `kimi-code`; did you mean `kimi-coding`?", a_file.display());
+    assert!(sh.ccenv_messages().iter().any(|m| m.contains(&expected)), "{:?}", sh.ccenv_messages());
     std::fs::write(&a_file, "provider = \"glm\"\n[models\n").unwrap();
     sh.enter();
     assert_eq!(comparable(&sh.child_env()), comparable(&before));
-    assert!(
-        sh.ccenv_messages()
-            .iter()
-            .any(|m| m.contains(&format!("{}:2:", a_file.display())))
-    );
+    assert!(sh.ccenv_messages().iter().any(|m| m.contains(&format!("{}:2:", a_file.display()))));
 
     // Nested shell: started inside a project, it still restores correctly on leaving.
     std::fs::write(&a_file, &good).unwrap();
@@ -195,11 +156,7 @@ fn walk(kind: &'static str) {
     sh.run(hook_line(kind));
     assert_glm(&sh.child_env());
     cd(&mut sh, &f, "plain");
-    assert_eq!(
-        comparable(&sh.child_env()),
-        comparable(&before),
-        "nested shell restores"
-    );
+    assert_eq!(comparable(&sh.child_env()), comparable(&before), "nested shell restores");
     cd(&mut sh, &f, "b");
     assert_eq!(sh.child_env()["CCENV_PROVIDER"], "kimi");
     sh.send("exit");

@@ -22,14 +22,8 @@ pub trait Shell {
     fn hook_template(&self) -> &'static str;
 }
 
-pub const BASH: Posix = Posix {
-    hook: include_str!("../../shell/ccenv.bash"),
-    zsh: false,
-};
-pub const ZSH: Posix = Posix {
-    hook: include_str!("../../shell/ccenv.zsh"),
-    zsh: true,
-};
+pub const BASH: Posix = Posix { hook: include_str!("../../shell/ccenv.bash"), zsh: false };
+pub const ZSH: Posix = Posix { hook: include_str!("../../shell/ccenv.zsh"), zsh: true };
 pub const FISH: Fish = Fish;
 
 pub fn from_name(name: &str) -> Option<&'static dyn Shell> {

@@ -20,10 +20,7 @@ pub fn have(tool: &str) -> bool {
     if std::env::var_os("CCENV_REQUIRE_ALL").is_some() {
         panic!("{tool} is required (CCENV_REQUIRE_ALL is set) but not on PATH");
     }
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: `{tool}` is not installed; this test did not run"
-    );
+    let _ = writeln!(std::io::stderr(), "SKIPPED: `{tool}` is not installed; this test did not run");
     false
 }
 
@@ -41,12 +38,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        let s = Sandbox {
-            dir: tempfile::Builder::new()
-                .prefix("ccenv-test-")
-                .tempdir()
-                .unwrap(),
-        };
+        let s = Sandbox { dir: tempfile::Builder::new().prefix("ccenv-test-").tempdir().unwrap() };
         for d in ["home", "cfg", "data", "work", "out"] {
             std::fs::create_dir_all(s.path(d)).unwrap();
         }
@@ -65,23 +57,13 @@ impl Sandbox {
 
     /// The environment every process in the sandbox starts from.
     pub fn base_env(&self) -> Vec<(String, String)> {
-        let bin = Path::new(CCENV)
-            .parent()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let bin = Path::new(CCENV).parent().unwrap().to_string_lossy().into_owned();
         let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
         vec![
             ("PATH".into(), path),
             ("HOME".into(), self.path("home").to_string_lossy().into()),
-            (
-                "CCENV_CONFIG_DIR".into(),
-                self.path("cfg").to_string_lossy().into(),
-            ),
-            (
-                "CCENV_DATA_DIR".into(),
-                self.path("data").to_string_lossy().into(),
-            ),
+            ("CCENV_CONFIG_DIR".into(), self.path("cfg").to_string_lossy().into()),
+            ("CCENV_DATA_DIR".into(), self.path("data").to_string_lossy().into()),
             ("LANG".into(), "C.UTF-8".into()),
             ("TERM".into(), "dumb".into()),
         ]
@@ -91,34 +73,15 @@ impl Sandbox {
         self.ccenv_with(dir, args, &[], None)
     }
 
-    pub fn ccenv_with(
-        &self,
-        dir: &Path,
-        args: &[&str],
-        env: &[(&str, &str)],
-        stdin: Option<&str>,
-    ) -> Output {
+    pub fn ccenv_with(&self, dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
         let mut c = Command::new(CCENV);
-        c.args(args)
-            .current_dir(dir)
-            .env_clear()
-            .envs(self.base_env())
-            .env("PWD", dir);
+        c.args(args).current_dir(dir).env_clear().envs(self.base_env()).env("PWD", dir);
         c.envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        c.stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+        c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
         if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         }
         child.wait_with_output().unwrap()
     }
@@ -126,21 +89,13 @@ impl Sandbox {
     /// Runs ccenv and requires success.
     pub fn ok(&self, dir: &Path, args: &[&str]) -> String {
         let out = self.ccenv(dir, args);
-        assert!(
-            out.status.success(),
-            "ccenv {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "ccenv {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 
     pub fn set_key(&self, name: &str, secret: &str) {
         let out = self.ccenv_with(self.dir.path(), &["key", "set", name], &[], Some(secret));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 
     pub fn write(&self, path: &Path, text: &str) {
@@ -151,10 +106,7 @@ impl Sandbox {
     /// A project that allows itself, with `body` after the provider line.
     pub fn project(&self, rel: &str, provider: &str, body: &str) -> PathBuf {
         let dir = self.work(rel);
-        self.write(
-            &dir.join(".claude-provider.toml"),
-            &format!("provider = \"{provider}\"\n{body}"),
-        );
+        self.write(&dir.join(".claude-provider.toml"), &format!("provider = \"{provider}\"\n{body}"));
         self.ok(&dir, &["allow"]);
         dir
     }
@@ -193,27 +145,13 @@ impl Shell {
         env: &[(&str, &str)],
         wrapper: &str,
     ) -> Shell {
-        let sync_dir = tempfile::Builder::new()
-            .prefix("sync")
-            .tempdir_in(sandbox.path("out"))
-            .unwrap()
-            .keep();
+        let sync_dir =
+            tempfile::Builder::new().prefix("sync").tempdir_in(sandbox.path("out")).unwrap().keep();
         let mut c = Command::new("script");
-        c.args([
-            "-q",
-            "-f",
-            "-e",
-            "-c",
-            &format!("{wrapper}{}", start_command(kind)),
-            "/dev/null",
-        ]);
-        c.current_dir(sandbox.path("work"))
-            .env_clear()
-            .envs(sandbox.base_env());
+        c.args(["-q", "-f", "-e", "-c", &format!("{wrapper}{}", start_command(kind)), "/dev/null"]);
+        c.current_dir(sandbox.path("work")).env_clear().envs(sandbox.base_env());
         c.envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        c.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().expect("script(1) from util-linux");
         let stdin = child.stdin.take().unwrap();
         let output = Arc::new(Mutex::new(Vec::new()));
@@ -232,15 +170,8 @@ impl Shell {
                 }
             });
         }
-        let mut sh = Shell {
-            kind,
-            child,
-            stdin,
-            output,
-            sync_dir,
-            step: 0,
-            timeout: Duration::from_secs(30),
-        };
+        let mut sh =
+            Shell { kind, child, stdin, output, sync_dir, step: 0, timeout: Duration::from_secs(30) };
         sh.run(hook_line(kind));
         sh
     }
@@ -252,9 +183,7 @@ impl Shell {
     }
 
     pub fn send(&mut self, line: &str) {
-        self.stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .unwrap();
+        self.stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         self.stdin.flush().unwrap();
     }
 
@@ -272,12 +201,7 @@ impl Shell {
         let deadline = Instant::now() + self.timeout;
         while !marker.exists() {
             if Instant::now() > deadline {
-                panic!(
-                    "{} did not reach step {}; output so far:\n{}",
-                    self.kind,
-                    self.step,
-                    self.output()
-                );
+                panic!("{} did not reach step {}; output so far:\n{}", self.kind, self.step, self.output());
             }
             std::thread::sleep(Duration::from_millis(5));
         }
