@@ -180,7 +180,7 @@ pub fn allow(dir: Option<PathBuf>) -> Result<()> {
     TrustStore::new(&paths.data_dir).allow(&found.root, &contents.digest())?;
     let files: Vec<String> =
         [&found.main, &found.local].into_iter().flatten().map(|p| p.display().to_string()).collect();
-    say(&format!("allowed {} (provider {})", files.join(" + "), resolved.provider));
+    say(&format!("allowed {} (provider {})", files.join(" + "), resolved.provider.id));
     Ok(())
 }
 
@@ -268,7 +268,8 @@ fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json
     if let Outcome::Invalid { error, .. } = &eval.outcome {
         r.insert("error".into(), error.clone().into());
     }
-    if let Outcome::Applied { resolved: p, key, .. } = &eval.outcome {
+    if let Outcome::Applied { resolved, key, .. } = &eval.outcome {
+        let p = &resolved.provider;
         let (key_text, key_source) = match key {
             Key::Found { secret, source } => {
                 (format!("{} from {source}", keystore::mask(secret)), Some(source.clone()))
@@ -280,7 +281,7 @@ fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json
         r.insert(
             "provider".into(),
             json!({
-                "id": p.provider, "name": p.provider_name, "origin": p.origin,
+                "id": p.id, "name": p.name, "origin": p.origin,
                 "base_url": p.base_url.clone().unwrap_or_else(|| "(official Anthropic API)".into()),
                 "auth": p.auth.as_str(),
                 "key_variable": p.auth.variables().0.unwrap_or("(none)"),

@@ -181,22 +181,23 @@ fn lookup_key(r: &Resolved, paths: &Paths, before: Option<&Snapshot>) -> Key {
         // ANTHROPIC_API_KEY may already have been replaced by a project.
         Credential::Env(var) => envdiff::before_entering(&current_var, before, var).filter(|v| !v.is_empty()),
     };
-    match (found, &r.placeholder_key) {
+    let p = &r.provider;
+    match (found, &p.placeholder_key) {
         (Some(secret), _) => Key::Found { secret, source: credential.describe() },
         (None, Some(p)) => Key::Placeholder(p.clone()),
-        (None, None) if r.key_optional => Key::NotNeeded,
+        (None, None) if p.key_optional => Key::NotNeeded,
         (None, None) => Key::Missing { why: missing_key_hint(r, credential) },
     }
 }
 
 fn missing_key_hint(r: &Resolved, credential: &Credential) -> String {
-    let get = r.key_url.as_ref().map(|u| format!(" (get one at {u})")).unwrap_or_default();
+    let get = r.provider.key_url.as_ref().map(|u| format!(" (get one at {u})")).unwrap_or_default();
     match credential {
         Credential::Store(name) => {
-            format!("no key stored for `{}`{get}; add it with `ccenv key set {name}`", r.provider)
+            format!("no key stored for `{}`{get}; add it with `ccenv key set {name}`", r.provider.id)
         }
         Credential::Env(var) => {
-            format!("`{var}` is not set in this shell, so `{}` has no key{get}", r.provider)
+            format!("`{var}` is not set in this shell, so `{}` has no key{get}", r.provider.id)
         }
     }
 }
@@ -232,11 +233,11 @@ pub fn announcement(eval: &Evaluation, inherited: &Inherited) -> Option<String> 
     match (&eval.outcome, before) {
         (Outcome::Applied { found, resolved, .. }, before) => {
             let root = found.root.to_string_lossy().into_owned();
-            if before == Some((root.clone(), Some(resolved.provider.clone()))) {
+            if before == Some((root.clone(), Some(resolved.provider.id.clone()))) {
                 return None;
             }
-            let model = resolved.model.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
-            Some(format!("using {}{model} in {}", resolved.provider, tilde(&root)))
+            let model = resolved.provider.model.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
+            Some(format!("using {}{model} in {}", resolved.provider.id, tilde(&root)))
         }
         (_, Some((_, provider))) => {
             Some(format!("unloaded {}", provider.unwrap_or_else(|| "provider".into())))

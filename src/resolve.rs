@@ -8,23 +8,15 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::names;
 use crate::project::{Credential, Settings};
-use crate::provider::{Auth, Catalog, Roles};
+use crate::provider::{Auth, Catalog, Provider, Roles};
 
-/// What a project asks for once its provider is looked up. Holds no secret.
+/// What a project asks for once its provider is looked up: the provider with the
+/// project's endpoint, models and `[env]` laid over it, and where its key comes from.
+/// Holds no secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Resolved {
-    pub provider: String,
-    pub provider_name: Option<String>,
-    pub origin: &'static str,
-    pub base_url: Option<String>,
-    pub auth: Auth,
+    pub provider: Provider,
     pub credential: Option<Credential>,
-    pub key_optional: bool,
-    pub placeholder_key: Option<String>,
-    pub key_url: Option<String>,
-    pub model: Option<String>,
-    pub models: Roles,
-    pub env: BTreeMap<String, String>,
 }
 
 impl Serialize for Credential {
@@ -68,20 +60,12 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
                 .unwrap_or_else(|| Credential::Store(p.id.clone())),
         ),
     };
-    Ok(Resolved {
-        provider: p.id.clone(),
-        provider_name: p.name.clone(),
-        origin: p.origin,
-        base_url,
-        auth: p.auth,
-        credential,
-        key_optional: p.key_optional,
-        placeholder_key: p.placeholder_key.clone(),
-        key_url: p.key_url.clone(),
-        model: settings.model.clone().or_else(|| p.model.clone()),
-        models,
-        env,
-    })
+    let mut provider = p.clone();
+    provider.base_url = base_url;
+    provider.model = settings.model.clone().or_else(|| p.model.clone());
+    provider.models = models;
+    provider.env = env;
+    Ok(Resolved { provider, credential })
 }
 
 /// The key that will be exported, and where it came from.
@@ -105,24 +89,25 @@ pub enum Key {
 pub type Desired = BTreeMap<String, Option<String>>;
 
 pub fn desired(r: &Resolved, key: &Key) -> Desired {
+    let p = &r.provider;
     let mut d: Desired = names::MANAGED.iter().map(|n| (n.to_string(), None)).collect();
     let mut set = |name: &str, value: &Option<String>| {
         if value.is_some() {
             d.insert(name.to_string(), value.clone());
         }
     };
-    set(names::BASE_URL, &r.base_url);
-    set(names::MODEL, &r.model);
-    set(names::OPUS_MODEL, &r.models.opus);
-    set(names::SONNET_MODEL, &r.models.sonnet);
-    set(names::HAIKU_MODEL, &r.models.haiku);
-    set(names::SMALL_FAST_MODEL, &r.models.haiku);
-    set(names::SUBAGENT_MODEL, &r.models.subagent);
-    set(names::PROVIDER, &Some(r.provider.clone()));
-    if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) = (r.auth.variables().0, key) {
+    set(names::BASE_URL, &p.base_url);
+    set(names::MODEL, &p.model);
+    set(names::OPUS_MODEL, &p.models.opus);
+    set(names::SONNET_MODEL, &p.models.sonnet);
+    set(names::HAIKU_MODEL, &p.models.haiku);
+    set(names::SMALL_FAST_MODEL, &p.models.haiku);
+    set(names::SUBAGENT_MODEL, &p.models.subagent);
+    set(names::PROVIDER, &Some(p.id.clone()));
+    if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) = (p.auth.variables().0, key) {
         set(var, &Some(v.clone()));
     }
-    for (name, value) in &r.env {
+    for (name, value) in &p.env {
         d.insert(name.clone(), Some(value.clone()));
     }
     d
@@ -142,16 +127,16 @@ mod tests {
     #[test]
     fn roles_fall_back_model_then_preset_role_then_preset_model() {
         let r = resolved("provider = \"deepseek\"\n");
-        assert_eq!(r.model.as_deref(), Some("deepseek-v4-pro"));
-        assert_eq!(r.models.haiku.as_deref(), Some("deepseek-v4-flash"), "preset role");
-        assert_eq!(r.models.opus.as_deref(), Some("deepseek-v4-pro"), "preset model");
-        assert_eq!(r.models.subagent, None, "subagent only when given");
+        assert_eq!(r.provider.model.as_deref(), Some("deepseek-v4-pro"));
+        assert_eq!(r.provider.models.haiku.as_deref(), Some("deepseek-v4-flash"), "preset role");
+        assert_eq!(r.provider.models.opus.as_deref(), Some("deepseek-v4-pro"), "preset model");
+        assert_eq!(r.provider.models.subagent, None, "subagent only when given");
 
         let r =
             resolved("provider = \"deepseek\"\nmodel = \"m\"\n[models]\nopus = \"o\"\nsubagent = \"s\"\n");
-        assert_eq!(r.models.opus.as_deref(), Some("o"));
-        assert_eq!(r.models.haiku.as_deref(), Some("m"), "file model beats preset role");
-        assert_eq!(r.models.subagent.as_deref(), Some("s"));
+        assert_eq!(r.provider.models.opus.as_deref(), Some("o"));
+        assert_eq!(r.provider.models.haiku.as_deref(), Some("m"), "file model beats preset role");
+        assert_eq!(r.provider.models.subagent.as_deref(), Some("s"));
     }
 
     #[test]
