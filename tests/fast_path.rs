@@ -57,6 +57,21 @@ fn unchanged_prompts_start_no_process(kind: &'static str) {
     sh.enter();
     sh.sync();
     assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "from-user-config", "{kind}: user config is noticed");
+    let runs = ccenv_runs(&log);
+    sb.write(&dir.join(".claude-provider.local.toml"), "model = \"mine\"\n");
+    sh.enter();
+    let env = sh.child_env();
+    assert_eq!(env.get("CCENV_PROVIDER"), None, "{kind}: a new .local file blocks until allowed");
+    assert!(sh.ccenv_messages().iter().any(|m| m.contains("changed since it was allowed")), "{kind}");
+    sb.ok(&dir, &["allow"]);
+    sh.enter();
+    assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "mine");
+    sb.ok(&dir, &["key", "rm", "glm"]);
+    sh.enter();
+    let env = sh.child_env();
+    assert_eq!(env.get("ANTHROPIC_AUTH_TOKEN"), None, "{kind}: key rm is noticed");
+    assert!(sh.ccenv_messages().iter().any(|m| m.contains("ccenv key set glm")), "{kind}");
+    assert!(ccenv_runs(&log) >= runs + 3);
     sh.exit();
 }
 

@@ -67,6 +67,12 @@ fn walk(kind: &'static str) {
     }
     let f = fixture();
     let mut sh = start(&f, kind);
+    // Users' strict settings must not break the hook.
+    match kind {
+        "bash" => sh.run("set -u"),
+        "zsh" => sh.run("setopt nounset warn_create_global"),
+        _ => {}
+    }
     cd(&mut sh, &f, "plain");
     let before = sh.child_env();
     assert_eq!(before["ANTHROPIC_API_KEY"], REAL_KEY);
@@ -115,6 +121,24 @@ fn walk(kind: &'static str) {
         sh.ccenv_messages().into_iter().filter(|m| m.contains("is not allowed yet")).collect();
     assert_eq!(notices.len(), 1, "said once: {notices:?}");
     assert!(notices[0].contains("run `ccenv allow`"), "{notices:?}");
+
+    // No key stored: both auth variables removed, one line on how to add one.
+    f.sb.project("nokey", "deepseek", "");
+    cd(&mut sh, &f, "nokey");
+    let env = sh.child_env();
+    assert_eq!(env["CCENV_PROVIDER"], "deepseek");
+    assert_eq!((env.get("ANTHROPIC_AUTH_TOKEN"), env.get("ANTHROPIC_API_KEY")), (None, None));
+    cd(&mut sh, &f, "nokey");
+    let hints: Vec<_> =
+        sh.ccenv_messages().into_iter().filter(|m| m.contains("ccenv key set deepseek")).collect();
+    assert_eq!(hints.len(), 1, "{hints:?}");
+
+    // Denied: unloads quietly.
+    sh.run("ccenv deny");
+    let quiet_before = sh.ccenv_messages().len();
+    assert_eq!(comparable(&sh.child_env()), comparable(&before));
+    let said: Vec<_> = sh.ccenv_messages().into_iter().skip(quiet_before).collect();
+    assert!(said.iter().all(|m| m.starts_with("ccenv: unloaded")), "deny is quiet: {said:?}");
 
     // Edited after allowing: blocked again at the next prompt, until re-allowed.
     cd(&mut sh, &f, "a");
