@@ -29,6 +29,11 @@ pub enum ShellName {
     Bash,
     Zsh,
     Fish,
+    /// Windows PowerShell 5.1 and PowerShell 7
+    #[value(alias = "pwsh")]
+    Powershell,
+    /// cmd.exe: the hook is a Clink script; export prints `set` lines
+    Cmd,
 }
 
 impl ShellName {
@@ -37,6 +42,8 @@ impl ShellName {
             ShellName::Bash => "bash",
             ShellName::Zsh => "zsh",
             ShellName::Fish => "fish",
+            ShellName::Powershell => "powershell",
+            ShellName::Cmd => "cmd",
         }
     }
 }
@@ -47,13 +54,17 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         eval \"$(ccenv hook bash)\"    # last line of ~/.bashrc\n  \
         eval \"$(ccenv hook zsh)\"     # ~/.zshrc\n  \
-        ccenv hook fish | source      # ~/.config/fish/config.fish")]
+        ccenv hook fish | source      # ~/.config/fish/config.fish\n  \
+        Invoke-Expression (& ccenv hook powershell | Out-String)    # $PROFILE\n  \
+        ccenv hook cmd > \"%LOCALAPPDATA%\\clink\\ccenv.lua\"       # cmd with Clink")]
     Hook { shell: ShellName },
 
     /// Print the statements that apply this directory's provider in one shell
     #[command(after_help = "Examples:\n  \
         eval \"$(ccenv export --shell bash)\"\n  \
         ccenv export --shell fish | source\n  \
+        ccenv export --shell powershell | Out-String | Invoke-Expression\n  \
+        for /f \"delims=\" %i in ('ccenv export --shell cmd') do @%i\n  \
         ccenv export --json            # {\"set\": {...}, \"unset\": [...]}\n\n\
         Keys are masked when standard output is a terminal.")]
     Export {
@@ -66,7 +77,7 @@ pub enum Command {
     /// Internal: what the hook runs when something changed
     #[command(hide = true)]
     HookEnv {
-        shell: ShellName,
+        shell: String,
         pid: u32,
         #[arg(default_value = "")]
         said: String,

@@ -32,12 +32,28 @@ fn exe_path() -> Result<String> {
 }
 
 pub fn hook(shell: ShellName) -> Result<()> {
+    if shell == ShellName::Cmd {
+        // The Clink script: cmd itself has no prompt hook.
+        print!("{}", shell::hook(&shell::Clink, &exe_path()?));
+        return Ok(());
+    }
     let shell = shell::from_name(shell.as_str()).expect("clap offers known shells");
     print!("{}", shell::hook(shell, &exe_path()?));
     Ok(())
 }
 
-fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> String {
+/// Renders every operation, or refuses the lot when one value cannot be carried safely.
+fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> Result<String> {
+    for op in ops {
+        if let Op::Set(name, value) = op {
+            if let Some(why) = shell.refuse(value) {
+                bail!(
+                    "this shell cannot carry {name} safely: the value {why}. Nothing was changed; \
+                     use Clink (`ccenv hook cmd`) or PowerShell"
+                );
+            }
+        }
+    }
     let mut out = String::new();
     for op in ops {
         out.push_str(&match op {
@@ -46,14 +62,14 @@ fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> String {
             Op::Unset(n) => shell.unset(n),
         });
     }
-    out
+    Ok(out)
 }
 
 /// The hook's work when something changed: apply, restore, and tell the hook what to
 /// watch. Always exits 0 with complete output, so a bad file never breaks the prompt.
-pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()> {
+pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
     let started = SystemTime::now();
-    let shell = shell::from_name(shell_name.as_str()).expect("known shell");
+    let shell = shell::from_name(shell_name).ok_or_else(|| anyhow!("unknown shell `{shell_name}`"))?;
     let paths = Paths::from_env()?;
     let inherited = engine::inherited(&paths);
     let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
@@ -62,8 +78,11 @@ pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()>
     let mut messages = Vec::new();
     match engine::plan(&eval, &inherited, &paths) {
         Ok(plan) => {
-            out.push_str(&render(shell, &engine::ops_with_state(&plan), false));
-            messages = plan.messages;
+            match render(shell, &engine::ops_with_state(&plan), false) {
+                Ok(text) => out.push_str(&text),
+                Err(e) => messages.push(format!("{e:#}")),
+            }
+            messages.extend(plan.messages);
             if std::env::var_os("CCENV_QUIET").is_none_or(|v| v.is_empty()) {
                 if let Some(a) = engine::announcement(&eval, &inherited) {
                     say(&a);
@@ -90,7 +109,7 @@ pub fn hook_env(shell_name: ShellName, shell_pid: u32, said: &str) -> Result<()>
     let lossy = |v: Vec<PathBuf>| v.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>();
     out.push_str(&shell.set_local_list("__ccenv_present", &lossy(present)));
     out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
-    out.push_str(&shell.set_local("__ccenv_stamp", &stamp));
+    out.push_str(&shell.stamp(&stamp, started));
     out.push_str(&shell.set_local("__ccenv_said", &said_now));
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(())
@@ -149,7 +168,7 @@ pub fn export(shell: Option<ShellName>, json: bool) -> Result<()> {
     } else {
         let shell =
             shell::from_name(shell.expect("clap requires --shell or --json").as_str()).expect("known");
-        render(shell, &ops, mask)
+        render(shell, &ops, mask)?
     };
     if mask && ops.iter().any(|op| matches!(op, Op::Set(n, _) if engine::is_secret_name(n))) {
         say("keys are masked because standard output is a terminal; pipe or eval the output to apply it");

@@ -24,22 +24,23 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ShellName};
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // The hook's call skips clap: it is the one command on the per-change path.
     let args: Vec<String> = std::env::args().skip(1).take(5).collect();
-    if args.first().map(String::as_str) == Some("hook-env") {
-        if let Some((shell, pid)) = hook_env_args(&args) {
-            return finish(
-                commands::hook_env(shell, pid, args.get(3).map_or("", String::as_str)).map(|()| 0),
-            );
+    if let [cmd, shell, pid, rest @ ..] = args.as_slice() {
+        if cmd == "hook-env" && rest.len() <= 1 {
+            if let Ok(pid) = pid.parse() {
+                let said = rest.first().map_or("", String::as_str);
+                return finish(commands::hook_env(shell, pid, said).map(|()| 0));
+            }
         }
     }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hook { shell } => commands::hook(shell).map(|()| 0),
-        Command::HookEnv { shell, pid, said } => commands::hook_env(shell, pid, &said).map(|()| 0),
+        Command::HookEnv { shell, pid, said } => commands::hook_env(&shell, pid, &said).map(|()| 0),
         Command::Export { shell, json } => commands::export(shell, json).map(|()| 0),
         Command::Allow { dir } => commands::allow(dir).map(|()| 0),
         Command::Deny { dir } => commands::deny(dir).map(|()| 0),
@@ -50,16 +51,6 @@ fn main() -> ExitCode {
         Command::Key { action } => commands::key(action).map(|()| 0),
     };
     finish(result)
-}
-
-fn hook_env_args(args: &[String]) -> Option<(ShellName, u32)> {
-    let shell = match args.get(1)?.as_str() {
-        "bash" => ShellName::Bash,
-        "zsh" => ShellName::Zsh,
-        "fish" => ShellName::Fish,
-        _ => return None,
-    };
-    Some((shell, args.get(2)?.parse().ok()?))
 }
 
 fn finish(result: anyhow::Result<i32>) -> ExitCode {

@@ -269,6 +269,7 @@ mod tests {
             ("provider = \"glm\"\ncredential = \"sk-abcdef0123456789\"\n", (2, 14), "looks like a key"),
             ("provider = \"glm\"\ncredential = \"env:1X\"\n", (2, 14), "must name a variable"),
             ("provider = \"GLM!\"\n", (1, 12), "not a provider id"),
+            ("provider = \"glm\"\n[env]\nFOO = \"1\"\nFoo = \"2\"\n", (4, 1), "one variable on Windows"),
             ("provider = \"glm\"\nprovider = \"kimi\"\n", (2, 1), "invalid TOML"),
         ];
         for (text, (line, column), needle) in cases {

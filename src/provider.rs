@@ -353,6 +353,12 @@ pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String
         if let Some(why) = names::refusal(name) {
             return Err(src.error(key.span(), format!("[env] `{name}`: {why}")));
         }
+        if let Some(other) = env.keys().find(|k: &&String| k.eq_ignore_ascii_case(name)) {
+            return Err(src.error(
+                key.span(),
+                format!("[env] `{name}` and `{other}` are one variable on Windows; keep one"),
+            ));
+        }
         let v = match value.get_ref() {
             DeValue::String(s) => s.to_string(),
             DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {

@@ -48,7 +48,10 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
         haiku: role(&settings.models.haiku, &p.models.haiku),
         subagent: settings.models.subagent.clone().or_else(|| p.models.subagent.clone()),
     };
+    // Names are case-insensitive on Windows: the project's `Api_Timeout_Ms` replaces the
+    // preset's `API_TIMEOUT_MS` instead of standing beside it.
     let mut env = p.env.clone();
+    env.retain(|k, _| !settings.env.keys().any(|n| n.eq_ignore_ascii_case(k)));
     env.extend(settings.env.clone());
     let credential = match p.auth {
         Auth::None => None,

@@ -1,12 +1,20 @@
 //! One emitter per shell behind one small trait of pure string builders. Every value
-//! that reaches a shell goes through `quote` of that shell; names are checked against
+//! that reaches a shell goes through that shell's builder; names are checked against
 //! `names::is_valid` before they get here, so names are never quoted.
 
+mod clink;
+mod cmd;
 mod fish;
 mod posix;
+mod powershell;
 
+use std::time::SystemTime;
+
+pub use clink::Clink;
+pub use cmd::Cmd;
 pub use fish::Fish;
 pub use posix::Posix;
+pub use powershell::PowerShell;
 
 pub trait Shell {
     /// A literal that this shell reads back as exactly `value` (which has no NUL).
@@ -20,17 +28,29 @@ pub trait Shell {
     fn set_local_list(&self, name: &str, values: &[String]) -> String;
     /// The hook script, with `@CCENV@` standing for the quoted path of the binary.
     fn hook_template(&self) -> &'static str;
+    /// Why this shell cannot carry `value` safely, if it cannot.
+    fn refuse(&self, _value: &str) -> Option<String> {
+        None
+    }
+    /// What the hook compares watched files' times against: by default a stamp file
+    /// (`-nt`); hooks that read file times in-process keep the start time as a number.
+    fn stamp(&self, stamp_file: &str, _started: SystemTime) -> String {
+        self.set_local("__ccenv_stamp", stamp_file)
+    }
 }
 
 pub const BASH: Posix = Posix { hook: include_str!("../../shell/ccenv.bash"), zsh: false };
 pub const ZSH: Posix = Posix { hook: include_str!("../../shell/ccenv.zsh"), zsh: true };
-pub const FISH: Fish = Fish;
 
+/// `hook-env` shells: what the hooks call. `clink` is the data format the cmd hook reads.
 pub fn from_name(name: &str) -> Option<&'static dyn Shell> {
     match name {
         "bash" => Some(&BASH),
         "zsh" => Some(&ZSH),
-        "fish" => Some(&FISH),
+        "fish" => Some(&Fish),
+        "powershell" | "pwsh" => Some(&PowerShell),
+        "cmd" => Some(&Cmd),
+        "clink" => Some(&Clink),
         _ => None,
     }
 }
