@@ -68,9 +68,11 @@ fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> Result<String> {
 /// The hook's work when something changed: apply, restore, and tell the hook what to
 /// watch. Always exits 0 with complete output, so a bad file never breaks the prompt.
 pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
-    let started = SystemTime::now();
     let shell = shell::from_name(shell_name).ok_or_else(|| anyhow!("unknown shell `{shell_name}`"))?;
     let paths = Paths::from_env()?;
+    // Before reading anything: whatever changes after this point is newer than the stamp.
+    let stamp_file = paths.stamp(shell_pid);
+    let stamp = begin_stamp(&stamp_file);
     let inherited = engine::inherited(&paths);
     let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
 
@@ -101,36 +103,48 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
         }
     }
     let (present, absent): (Vec<PathBuf>, Vec<PathBuf>) = eval.watch.into_iter().partition(|p| p.exists());
-    let stamp = paths.stamp(shell_pid);
-    let stamp = match touch_stamp(&stamp, started) {
-        Ok(()) => stamp.to_string_lossy().into_owned(),
-        Err(_) => String::new(), // every prompt re-checks; slower, never wrong
+    // Without a stamp every prompt re-checks: slower, never wrong.
+    let (stamp_path, started) = match stamp.and_then(|t| finish_stamp(&stamp_file, t).map(|()| t)) {
+        Ok(t) => (stamp_file.to_string_lossy().into_owned(), t),
+        Err(_) => (String::new(), SystemTime::UNIX_EPOCH),
     };
     let lossy = |v: Vec<PathBuf>| v.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>();
     out.push_str(&shell.set_local_list("__ccenv_present", &lossy(present)));
     out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
-    out.push_str(&shell.stamp(&stamp, started));
+    out.push_str(&shell.stamp(&stamp_path, started));
     out.push_str(&shell.set_local("__ccenv_said", &said_now));
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(())
 }
 
-/// Marks this shell's last run. A new shell's first stamp also clears stamps unused for
-/// a week; removing a live one is harmless (a missing stamp reads as "changed").
-fn touch_stamp(path: &Path, time: SystemTime) -> Result<()> {
+/// Writes this shell's stamp file and returns the time the kernel gave the write, less
+/// 1 ns. File times come from the kernel's coarse clock, which can lag the system clock
+/// by a tick: a stamp taken from the system clock could be newer than a write that
+/// happened after it. Backing off 1 ns makes a write in the same tick count as newer
+/// (at worst one extra run). A new shell's first stamp also clears stamps unused for a
+/// week; removing a live one is harmless (a missing stamp reads as "changed").
+fn begin_stamp(path: &Path) -> Result<SystemTime> {
     let dir = path.parent().context("stamp has a folder")?;
     crate::fsutil::private_dir(dir)?;
     if !path.exists() {
+        let now = SystemTime::now();
         let week = std::time::Duration::from_secs(7 * 24 * 3600);
         for entry in fs::read_dir(dir)?.flatten() {
-            let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(time);
-            if time.duration_since(modified).unwrap_or_default() > week {
+            let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(now);
+            if now.duration_since(modified).unwrap_or_default() > week {
                 let _ = fs::remove_file(entry.path());
             }
         }
     }
-    let f = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
-    f.set_modified(time)?;
+    let mut f = fs::OpenOptions::new().create(true).truncate(true).write(true).open(path)?;
+    f.write_all(b"\n")?;
+    let kernel_time = f.metadata()?.modified()?;
+    Ok(kernel_time - std::time::Duration::from_nanos(1))
+}
+
+/// Sets the stamp to the time `begin_stamp` returned (the write itself moved it on).
+fn finish_stamp(path: &Path, time: SystemTime) -> Result<()> {
+    fs::OpenOptions::new().write(true).open(path)?.set_modified(time)?;
     Ok(())
 }
 
