@@ -104,10 +104,12 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
     }
     let (present, absent): (Vec<PathBuf>, Vec<PathBuf>) = eval.watch.into_iter().partition(|p| p.exists());
     // Without a stamp every prompt re-checks: slower, never wrong.
-    let (stamp_path, started) = match stamp.and_then(|t| finish_stamp(&stamp_file, t).map(|()| t)) {
-        Ok(t) => (stamp_file.to_string_lossy().into_owned(), t),
-        Err(_) => (String::new(), SystemTime::UNIX_EPOCH),
-    };
+    // Back the stamp off to 1 ns before its own write (see begin_stamp).
+    let (stamp_path, started) =
+        match stamp.and_then(|(f, t)| f.set_modified(t).map(|()| t).map_err(Into::into)) {
+            Ok(t) => (stamp_file.to_string_lossy().into_owned(), t),
+            Err(_) => (String::new(), SystemTime::UNIX_EPOCH),
+        };
     let lossy = |v: Vec<PathBuf>| v.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>();
     out.push_str(&shell.set_local_list("__ccenv_present", &lossy(present)));
     out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
@@ -123,7 +125,7 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
 /// happened after it. Backing off 1 ns makes a write in the same tick count as newer
 /// (at worst one extra run). A new shell's first stamp also clears stamps unused for a
 /// week; removing a live one is harmless (a missing stamp reads as "changed").
-fn begin_stamp(path: &Path) -> Result<SystemTime> {
+fn begin_stamp(path: &Path) -> Result<(fs::File, SystemTime)> {
     let dir = path.parent().context("stamp has a folder")?;
     crate::fsutil::private_dir(dir)?;
     if !path.exists() {
@@ -136,16 +138,11 @@ fn begin_stamp(path: &Path) -> Result<SystemTime> {
             }
         }
     }
-    let mut f = fs::OpenOptions::new().create(true).truncate(true).write(true).open(path)?;
+    // Rewriting the same byte at offset 0: the kernel stamps the write, nothing grows.
+    let mut f = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     f.write_all(b"\n")?;
     let kernel_time = f.metadata()?.modified()?;
-    Ok(kernel_time - std::time::Duration::from_nanos(1))
-}
-
-/// Sets the stamp to the time `begin_stamp` returned (the write itself moved it on).
-fn finish_stamp(path: &Path, time: SystemTime) -> Result<()> {
-    fs::OpenOptions::new().write(true).open(path)?.set_modified(time)?;
-    Ok(())
+    Ok((f, kernel_time - std::time::Duration::from_nanos(1)))
 }
 
 fn short_hash(text: &str) -> String {
