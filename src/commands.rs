@@ -1,6 +1,5 @@
 //! What each command does. Data goes to stdout, messages to stderr.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -331,48 +330,6 @@ fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json
     };
     r.insert("shell".into(), shell.into());
     serde_json::Value::Object(r)
-}
-
-pub fn exec(command: Vec<OsString>) -> Result<i32> {
-    let paths = Paths::from_env()?;
-    let inherited = engine::inherited(&paths);
-    let dir = paths::current_dir().context("the current directory no longer exists")?;
-    let eval = engine::evaluate(Some(&dir), &paths, inherited.snapshot.as_ref());
-    match &eval.outcome {
-        Outcome::Applied { .. } => {}
-        Outcome::NoProject | Outcome::Gone => {
-            bail!("no {FILE} in {} or above; not running {:?} without a provider", dir.display(), command[0])
-        }
-        Outcome::Denied { found } => bail!("{} is denied; run `ccenv allow` to use it", found.root.display()),
-        _ => bail!("{}; not running {:?} without it", eval.notices().join("; "), command[0]),
-    }
-    let plan = engine::plan(&eval, &inherited, &paths)?;
-    for m in &plan.messages {
-        say(m);
-    }
-    let mut cmd = std::process::Command::new(&command[0]);
-    cmd.args(&command[1..]);
-    for op in engine::ops_with_state(&plan) {
-        match op {
-            Op::Set(n, v) => cmd.env(n, v),
-            Op::Unset(n) => cmd.env_remove(n),
-        };
-    }
-    run(cmd, &command[0])
-}
-
-#[cfg(unix)]
-fn run(mut cmd: std::process::Command, name: &std::ffi::OsStr) -> Result<i32> {
-    use std::os::unix::process::CommandExt;
-    // Replaces this process: exit code and signals are the command's own.
-    let e = cmd.exec();
-    Err(anyhow!("cannot run {name:?}: {e}"))
-}
-
-#[cfg(not(unix))]
-fn run(mut cmd: std::process::Command, name: &std::ffi::OsStr) -> Result<i32> {
-    let status = cmd.status().with_context(|| format!("cannot run {name:?}"))?;
-    Ok(status.code().unwrap_or(1))
 }
 
 pub fn init(provider: &str, model: Option<String>, force: bool) -> Result<()> {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::claude;
 use crate::diagnostic::Diagnostic;
 use crate::envdiff::{self, Op, Snapshot, Transition};
 use crate::keystore::{FileKeyStore, KeyStore};
@@ -43,6 +44,8 @@ pub struct Evaluation {
     pub outcome: Outcome,
     /// Files whose appearance, disappearance or change can change the outcome.
     pub watch: Vec<PathBuf>,
+    /// Claude Code settings files whose `env` would override what is applied here.
+    pub conflicts: Vec<claude::Conflict>,
 }
 
 impl Evaluation {
@@ -65,6 +68,20 @@ impl Evaluation {
             Outcome::Applied { key: Key::Missing { why }, .. } => vec![why.clone()],
             _ => Vec::new(),
         }
+    }
+
+    /// One line per Claude Code settings file that would override the provider.
+    pub fn conflict_notices(&self) -> Vec<String> {
+        self.conflicts
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} sets {} in its env, which Claude Code applies over this shell; run `ccenv doctor`",
+                    tilde(&c.path.to_string_lossy()),
+                    c.names.join(", ")
+                )
+            })
+            .collect()
     }
 
     pub fn found(&self) -> Option<&Found> {
@@ -111,17 +128,23 @@ pub fn current_var(name: &str) -> Option<String> {
 pub fn evaluate(dir: Option<&Path>, paths: &Paths, before: Option<&Snapshot>) -> Evaluation {
     let mut watch = vec![paths.user_config(), paths.keys()];
     let Some(dir) = dir else {
-        return Evaluation { outcome: Outcome::Gone, watch };
+        return Evaluation { outcome: Outcome::Gone, watch, conflicts: Vec::new() };
     };
     let discovery = project::discover(dir);
     watch.extend(discovery.candidates);
     let Some(found) = discovery.found else {
-        return Evaluation { outcome: Outcome::NoProject, watch };
+        return Evaluation { outcome: Outcome::NoProject, watch, conflicts: Vec::new() };
     };
     let trust = TrustStore::new(&paths.data_dir);
     watch.extend(trust.records(&found.root));
+    let settings = claude::settings_paths(&found.root, current_var("CLAUDE_CONFIG_DIR"));
+    watch.extend(settings.iter().map(|(_, p)| p.clone()));
     let outcome = evaluate_project(found, paths, &trust, before);
-    Evaluation { outcome, watch }
+    let mut eval = Evaluation { outcome, watch, conflicts: Vec::new() };
+    if let Some(desired) = eval.desired() {
+        eval.conflicts = claude::conflicts(&claude::read_settings(&settings).0, desired.keys());
+    }
+    eval
 }
 
 fn evaluate_project(found: Found, paths: &Paths, trust: &TrustStore, before: Option<&Snapshot>) -> Outcome {
@@ -224,6 +247,7 @@ pub fn plan(eval: &Evaluation, inherited: &Inherited, paths: &Paths) -> anyhow::
     };
     let mut messages: Vec<String> = inherited.lost.iter().cloned().collect();
     messages.extend(eval.notices());
+    messages.extend(eval.conflict_notices());
     Ok(Plan { transition, state, messages })
 }
 
@@ -246,7 +270,7 @@ pub fn announcement(eval: &Evaluation, inherited: &Inherited) -> Option<String> 
     }
 }
 
-fn tilde(path: &str) -> String {
+pub fn tilde(path: &str) -> String {
     match dirs::home_dir().map(|h| h.to_string_lossy().into_owned()) {
         Some(h) if !h.is_empty() && h != "/" && path.starts_with(&h) => {
             format!("~{}", &path[h.len()..])

@@ -4,11 +4,13 @@
 //! (how to get there and back). Around it: `engine` (reads files and stores),
 //! `shell` (one emitter per shell), `commands` (the CLI).
 
+mod claude;
 mod cli;
 mod commands;
 mod diagnostic;
 mod engine;
 mod envdiff;
+mod exec;
 mod fsutil;
 mod keystore;
 mod names;
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
         Command::Allow { dir } => commands::allow(dir).map(|()| 0),
         Command::Deny { dir } => commands::deny(dir).map(|()| 0),
         Command::Status { json } => commands::status(json).map(|()| 0),
-        Command::Exec { command } => commands::exec(command),
+        Command::Exec { command } => exec::exec(command),
         Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),
         Command::Key { action } => commands::key(action).map(|()| 0),

@@ -314,3 +314,106 @@ fn without_ccenv_claude_code_sends_the_users_key_too() {
     assert_eq!(r.header("x-api-key"), Some(REAL_KEY), "headers: {:?}", r.headers);
     assert_eq!(r.header("authorization"), Some(format!("Bearer {PROJECT_KEY}").as_str()));
 }
+
+/// A global settings file of the kind every provider guide writes.
+fn global_settings(sb: &Sandbox, wrong: &Server) {
+    let settings = serde_json::json!({
+        "env": {
+            "ANTHROPIC_BASE_URL": wrong.url(),
+            "ANTHROPIC_AUTH_TOKEN": "global-token-from-settings",
+            "ANTHROPIC_MODEL": "global-model",
+        },
+        "statusLine": {"type": "command", "command": "echo keep-me"}
+    });
+    sb.write(&sb.path("home/.claude/settings.json"), &serde_json::to_string_pretty(&settings).unwrap());
+}
+
+#[test]
+fn a_global_settings_file_beats_the_hook_and_the_hook_says_so_once() {
+    if !have("claude") || !have("script") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let (right, wrong) = (Server::start(), Server::start());
+    let dir = loop_project(&sb, &right);
+    global_settings(&sb, &wrong);
+    let mut sh = Shell::start(&sb, "bash", &shell_env());
+    sh.timeout = Duration::from_secs(120);
+    sh.run(&format!("cd '{}'", dir.display()));
+    sh.run("cd sub 2>/dev/null; cd ..; cd app");
+    let notices: Vec<String> = sh
+        .ccenv_messages()
+        .into_iter()
+        .filter(|m| m.contains("settings.json sets ANTHROPIC_AUTH_TOKEN"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{:?}", sh.ccenv_messages());
+    assert!(notices[0].contains("ANTHROPIC_BASE_URL") && notices[0].contains("ccenv doctor"), "{notices:?}");
+    sh.run("claude -p 'reply with pong' > /dev/null 2>&1");
+    assert!(right.messages().is_empty(), "the hook alone cannot beat settings.json");
+    assert!(!wrong.messages().is_empty());
+    sh.exit();
+}
+
+#[test]
+fn exec_beats_a_conflicting_global_settings_file() {
+    if !have("claude") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let (right, wrong) = (Server::start(), Server::start());
+    let dir = loop_project(&sb, &right);
+    global_settings(&sb, &wrong);
+    let out = sb.ccenv_with(&dir, &["exec", "--", "claude", "-p", "reply with pong"], &shell_env(), None);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("pong-from-loopback"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("--settings"), "{stderr}");
+    assert!(wrong.all().is_empty(), "the global settings file won: {:?}", wrong.all());
+    assert_project_credentials_only(&right, "claude via exec --settings");
+    for r in right.messages() {
+        let model = r.model().unwrap();
+        assert!(model.starts_with("loop-model-"), "{model}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path("data/tmp")).unwrap().flatten().collect();
+    assert!(leftovers.is_empty(), "temporary settings file left behind: {leftovers:?}");
+    let global = std::fs::read_to_string(sb.path("home/.claude/settings.json")).unwrap();
+    assert!(global.contains("global-token-from-settings"), "the global file is untouched");
+}
+
+#[test]
+fn exec_passes_exit_codes_and_signals_through_when_it_waits() {
+    // A stand-in named `claude` on PATH, so exec takes the --settings path and waits.
+    let sb = Sandbox::new();
+    let (right, wrong) = (Server::start(), Server::start());
+    let dir = loop_project(&sb, &right);
+    global_settings(&sb, &wrong);
+    let bin = sb.path("out/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("claude");
+    std::fs::write(&fake, "#!/bin/sh\n[ \"$1\" = --settings ] && [ -f \"$2\" ] || exit 99\ncase \"$3\" in\n  exit) exit \"$4\" ;;\n  sleep) exec sleep 30 ;;\nesac\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), sb.base_env().iter().find(|(k, _)| k == "PATH").unwrap().1);
+    let out = sb.ccenv_with(&dir, &["exec", "--", "claude", "exit", "42"], &[("PATH", &path)], None);
+    assert_eq!(out.status.code(), Some(42), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mut child = std::process::Command::new(common::CCENV)
+        .args(["exec", "--", "claude", "sleep"])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(sb.base_env())
+        .env("PATH", &path)
+        .env("PWD", &dir)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    send_signal(child.id(), 15);
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(15), "ccenv ends the way its child ended: {status:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path("data/tmp")).unwrap().flatten().collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn send_signal(pid: u32, sig: i32) {
+    std::process::Command::new("kill").args([format!("-{sig}"), pid.to_string()]).status().unwrap();
+}
