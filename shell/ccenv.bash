@@ -29,6 +29,9 @@ _ccenv_hook() {
   return "$__ccenv_status"
 }
 
+# Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
+export CCENV_SHELL="bash:$$"
+
 if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
   [[ " ${PROMPT_COMMAND[*]} " == *" _ccenv_hook "* ]] || PROMPT_COMMAND=(_ccenv_hook "${PROMPT_COMMAND[@]}")
 else

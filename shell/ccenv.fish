@@ -3,6 +3,9 @@
 # An unchanged prompt starts no process: __ccenv_changed compares the directory and
 # the files ccenv watched on its last run against a stamp, with shell builtins only.
 
+# Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
+set -gx CCENV_SHELL "fish:$fish_pid"
+
 function __ccenv_changed
     test "$PWD" = "$__ccenv_pwd"; or return 0
     for f in $__ccenv_present

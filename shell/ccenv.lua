@@ -81,4 +81,6 @@ local function hook()
     end
 end
 
+-- Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
+os.setenv("CCENV_SHELL", "cmd:" .. (os.getpid and os.getpid() or 0))
 clink.onbeginedit(hook)

@@ -5,6 +5,8 @@
 # Windows). ccenv's output is ASCII, so no console code page can turn it into quotes.
 
 $global:__ccenv_exe = @CCENV@
+# Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
+$env:CCENV_SHELL = "powershell:$PID"
 if ($null -eq $global:__ccenv_present) { $global:__ccenv_present = @() }
 if ($null -eq $global:__ccenv_absent) { $global:__ccenv_absent = @() }
 if ($null -eq $global:__ccenv_stamp) { $global:__ccenv_stamp = [long]0 }

@@ -27,6 +27,9 @@ _ccenv_hook() {
   return $__ccenv_status
 }
 
+# Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
+export CCENV_SHELL="zsh:$$"
+
 typeset -ga __ccenv_present __ccenv_absent precmd_functions chpwd_functions
 (( ${precmd_functions[(I)_ccenv_hook]} )) || precmd_functions=(_ccenv_hook $precmd_functions)
 (( ${chpwd_functions[(I)_ccenv_hook]} )) || chpwd_functions=(_ccenv_hook $chpwd_functions)

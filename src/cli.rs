@@ -131,6 +131,27 @@ pub enum Command {
         json: bool,
     },
 
+    /// Check the setup: hook, project file, provider, key, Claude Code's settings files
+    #[command(after_help = "Examples:\n  \
+        ccenv doctor\n  \
+        ccenv doctor --online          # one 1-token request to the endpoint\n  \
+        ccenv doctor --json\n  \
+        ccenv doctor --fix-onboarding  # add hasCompletedOnboarding to ~/.claude.json\n\n\
+        Exit code 1 when any check reports a problem.")]
+    Doctor {
+        /// Send one minimal Messages request (max_tokens 1) to the endpoint
+        #[arg(long)]
+        online: bool,
+        /// Seconds to wait for the endpoint with --online
+        #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+        timeout: f64,
+        #[arg(long)]
+        json: bool,
+        /// Add "hasCompletedOnboarding": true to ~/.claude.json, keeping everything else
+        #[arg(long)]
+        fix_onboarding: bool,
+    },
+
     /// Store, list and remove provider keys (kept outside every repository)
     Key {
         #[command(subcommand)]

@@ -450,3 +450,23 @@ pub fn key(action: KeyAction) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn doctor(online: bool, timeout: f64, json_out: bool, fix_onboarding: bool) -> Result<i32> {
+    if fix_onboarding {
+        let path = crate::doctor::fix_onboarding()?;
+        say(&format!("set \"hasCompletedOnboarding\": true in {path}"));
+        return Ok(0);
+    }
+    let paths = Paths::from_env()?;
+    let inherited = engine::inherited(&paths);
+    let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
+    let timeout = std::time::Duration::from_secs_f64(timeout.clamp(0.1, 300.0));
+    let checks = crate::doctor::run(&paths, &eval, &crate::doctor::Options { online, timeout });
+    let worst = checks.iter().map(|c| c.status).max().unwrap_or(crate::doctor::Status::Ok);
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&json!({ "status": worst, "checks": checks }))?);
+    } else {
+        print!("{}", crate::doctor::render_text(&checks));
+    }
+    Ok(if worst == crate::doctor::Status::Problem { 1 } else { 0 })
+}

@@ -8,6 +8,7 @@ mod claude;
 mod cli;
 mod commands;
 mod diagnostic;
+mod doctor;
 mod engine;
 mod envdiff;
 mod exec;
@@ -51,6 +52,9 @@ fn main() -> ExitCode {
         Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),
         Command::Key { action } => commands::key(action).map(|()| 0),
+        Command::Doctor { online, timeout, json, fix_onboarding } => {
+            commands::doctor(online, timeout, json, fix_onboarding)
+        }
     };
     finish(result)
 }

@@ -292,7 +292,7 @@ pub fn managed_view(env: &BTreeMap<String, String>) -> BTreeMap<String, String> 
 
 /// Everything but the variables a shell changes on its own (PWD, SHLVL, `_`, …).
 pub fn comparable(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    const SHELL_OWNED: &[&str] = &["PWD", "OLDPWD", "SHLVL", "_", "LINES", "COLUMNS"];
+    const SHELL_OWNED: &[&str] = &["PWD", "OLDPWD", "SHLVL", "_", "LINES", "COLUMNS", "CCENV_SHELL"];
     env.iter()
         .filter(|(k, _)| !SHELL_OWNED.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))

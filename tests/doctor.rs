@@ -1,0 +1,239 @@
+//! `ccenv doctor`: offline checks, `--fix-onboarding`, the hook check from a real
+//! shell, and `--online` against loopback servers that play an Anthropic endpoint, an
+//! OpenAI-only endpoint, a 401, a wrong model and a server that never answers.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, Shell, have};
+use serde_json::Value;
+
+const KEY: &str = "sk-doctor-secret-0123456789";
+
+/// Answers every request with `reply(body)`: `Some((status, json))`, or `None` to
+/// hold the connection without answering. Records request heads and bodies.
+fn serve(reply: fn(&str) -> Option<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                let mut len = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                let body = String::from_utf8_lossy(&body).into_owned();
+                log.lock().unwrap().push(format!("{head}\n{body}"));
+                match reply(&body) {
+                    Some((status, json)) => {
+                        let mut s = stream;
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                            json.len()
+                        );
+                    }
+                    None => std::thread::sleep(Duration::from_secs(20)),
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn doctor_json(sb: &Sandbox, dir: &std::path::Path, args: &[&str]) -> (Value, i32) {
+    let mut all = vec!["doctor", "--json"];
+    all.extend_from_slice(args);
+    let out = sb.ccenv(dir, &all);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(KEY), "doctor printed the key: {text}");
+    (v, out.status.code().unwrap())
+}
+
+fn find<'a>(v: &'a Value, check: &str) -> Vec<&'a Value> {
+    v["checks"].as_array().unwrap().iter().filter(|c| c["check"] == check).collect()
+}
+
+fn project_on(sb: &Sandbox, url: &str) -> std::path::PathBuf {
+    sb.user_provider("loop", url, "model = \"loop-model\"\n");
+    sb.set_key("loop", KEY);
+    sb.project("app", "loop", "")
+}
+
+#[test]
+fn online_reports_a_working_anthropic_endpoint_with_latency() {
+    let (url, seen) = serve(|_| {
+        Some((200, r#"{"id":"m","type":"message","role":"assistant","model":"loop-model","content":[{"type":"text","text":"p"}],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":1}}"#.into()))
+    });
+    let sb = Sandbox::new();
+    let dir = project_on(&sb, &url);
+    let (v, _) = doctor_json(&sb, &dir, &["--online"]);
+    let online = find(&v, "online")[0];
+    assert_eq!(online["status"], "ok", "{online}");
+    let summary = online["summary"].as_str().unwrap();
+    assert!(summary.contains("speaks the Anthropic Messages API") && summary.contains(" ms"), "{summary}");
+    let request = seen.lock().unwrap()[0].clone();
+    assert!(request.starts_with("POST /v1/messages "), "{request}");
+    assert!(
+        request.to_ascii_lowercase().contains(&format!("authorization: bearer {}", KEY.to_ascii_lowercase()))
+    );
+    assert!(request.contains("\"max_tokens\":1"), "{request}");
+}
+
+#[test]
+fn online_tells_the_failures_apart() {
+    type Reply = fn(&str) -> Option<(u16, String)>;
+    let cases: [(Reply, &str); 4] = [
+        (
+            |_| {
+                Some((404, r#"{"error":{"message":"Invalid URL (POST /v1/messages)","type":"invalid_request_error","param":null,"code":null}}"#.into()))
+            },
+            "no Anthropic Messages endpoint",
+        ),
+        (
+            |_| {
+                Some((
+                    401,
+                    format!(
+                        r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid key {KEY}"}}}}"#
+                    ),
+                ))
+            },
+            "key rejected",
+        ),
+        (
+            |_| {
+                Some((
+                    404,
+                    r#"{"type":"error","error":{"type":"not_found_error","message":"model: loop-model"}}"#
+                        .into(),
+                ))
+            },
+            "model `loop-model` rejected",
+        ),
+        (|_| None, "no answer within 1s"),
+    ];
+    for (reply, expected) in cases {
+        let (url, _) = serve(reply);
+        let sb = Sandbox::new();
+        let dir = project_on(&sb, &url);
+        let started = Instant::now();
+        let (v, code) = doctor_json(&sb, &dir, &["--online", "--timeout", "1"]);
+        assert!(started.elapsed() < Duration::from_secs(8), "bounded in time");
+        let online = find(&v, "online")[0];
+        assert_eq!(online["status"], "problem", "{online}");
+        assert!(online["summary"].as_str().unwrap().contains(expected), "{expected}: {online}");
+        assert!(online.get("fix").is_some(), "{online}");
+        assert_eq!(code, 1);
+        if expected == "no Anthropic Messages endpoint" {
+            assert!(online["why"].as_str().unwrap().contains("OpenAI-compatible"), "{online}");
+        }
+    }
+}
+
+#[test]
+fn conflicting_settings_files_are_problems_with_fixes() {
+    let sb = Sandbox::new();
+    sb.set_key("glm", KEY);
+    let dir = sb.project("app", "glm", "");
+    let (v, code) = doctor_json(&sb, &dir, &[]);
+    assert!(find(&v, "settings").is_empty());
+    assert_eq!(find(&v, "provider")[0]["status"], "ok");
+    assert_eq!(code, 0, "{v}");
+
+    sb.write(&sb.path("home/.claude/settings.json"), r#"{"env": {"ANTHROPIC_BASE_URL": "https://x.example/anthropic", "ANTHROPIC_API_KEY": "sk-other"}, "apiKeyHelper": "echo k"}"#);
+    sb.write(&dir.join(".claude/settings.local.json"), r#"{"env": {"ANTHROPIC_MODEL": "m"}}"#);
+    let (v, code) = doctor_json(&sb, &dir, &[]);
+    let settings = find(&v, "settings");
+    assert_eq!(settings.len(), 2, "{v}");
+    let user =
+        settings.iter().find(|c| c["summary"].as_str().unwrap().contains("~/.claude/settings.json")).unwrap();
+    assert!(user["summary"].as_str().unwrap().contains("ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL"), "{user}");
+    assert!(user["fix"].as_str().unwrap().contains("ccenv import --remove-from-claude-settings"));
+    assert_eq!(find(&v, "apiKeyHelper")[0]["status"], "ok", "ccenv's key outranks the helper");
+    assert_eq!(code, 1);
+    assert_eq!(v["status"], "problem");
+}
+
+#[test]
+fn onboarding_is_offered_and_fixed_only_on_request() {
+    let sb = Sandbox::new();
+    sb.set_key("glm", KEY);
+    let dir = sb.project("app", "glm", "");
+    let state = sb.path("home/.claude.json");
+    sb.write(&state, "{\"theme\": \"dark\", \"projects\": {\"/x\": {\"allowedTools\": []}}}");
+    let (v, _) = doctor_json(&sb, &dir, &[]);
+    let onboarding = find(&v, "onboarding")[0];
+    assert_eq!(onboarding["status"], "warning");
+    assert!(onboarding["fix"].as_str().unwrap().contains("--fix-onboarding"));
+    let untouched: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(untouched.get("hasCompletedOnboarding"), None, "never applied silently");
+
+    sb.ok(&dir, &["doctor", "--fix-onboarding"]);
+    let fixed: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(fixed["hasCompletedOnboarding"], true);
+    assert_eq!(fixed["theme"], "dark");
+    assert!(fixed["projects"]["/x"]["allowedTools"].is_array());
+    assert_eq!(find(&doctor_json(&sb, &dir, &[]).0, "onboarding")[0]["status"], "ok");
+}
+
+#[test]
+fn missing_key_open_key_store_and_plain_http_are_reported() {
+    let sb = Sandbox::new();
+    sb.user_provider("remote", "http://llm.example.net/anthropic", "");
+    let dir = sb.project("app", "remote", "");
+    let (v, _) = doctor_json(&sb, &dir, &[]);
+    let provider = find(&v, "provider")[0];
+    assert_eq!(provider["status"], "problem");
+    assert_eq!(provider["fix"], "ccenv key set remote");
+    assert_eq!(find(&v, "base_url")[0]["status"], "warning");
+
+    sb.set_key("remote", KEY);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sb.path("cfg/keys.toml"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (v, _) = doctor_json(&sb, &dir, &[]);
+    let keys = find(&v, "keys")[0];
+    assert_eq!(keys["status"], "problem");
+    assert!(keys["fix"].as_str().unwrap().starts_with("chmod 600"));
+}
+
+#[test]
+fn the_hook_check_knows_this_shell_from_a_parent() {
+    if !have("script") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let out = sb.path("out/doctor.json");
+    let mut sh = Shell::start(&sb, "bash", &[]);
+    sh.run(&format!("ccenv doctor --json > '{}'", out.display()));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(find(&v, "hook")[0]["status"], "ok", "{v}");
+    assert!(find(&v, "hook")[0]["summary"].as_str().unwrap().contains("bash"));
+    // A child shell without its startup file inherits the marker but has no hook.
+    sh.run(&format!("bash --norc --noprofile -c 'ccenv doctor --json > {}'", out.display()));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(find(&v, "hook")[0]["status"], "warning", "{v}");
+    sh.exit();
+    let (v, _) = doctor_json(&sb, sb.dir.path(), &[]);
+    assert_eq!(find(&v, "hook")[0]["status"], "warning");
+}
