@@ -152,6 +152,27 @@ pub enum Command {
         fix_onboarding: bool,
     },
 
+    /// Move a provider from ~/.claude/settings.json into ccenv and print the project file
+    #[command(after_help = "Examples:\n  \
+        ccenv import > .claude-provider.toml && ccenv allow\n  \
+        ccenv import --remove-from-claude-settings   # also take them out of the global file\n  \
+        ccenv import --name work --from ~/old/settings.json\n\n\
+        The endpoint is matched to a preset or added to config.toml, the key is stored in \
+        the key store, and the project file is printed. The global file changes only with \
+        --remove-from-claude-settings: exactly the imported variables go, after a backup, \
+        and every other key and the file's formatting stay.")]
+    Import {
+        /// Provider id (and key name) to use instead of the preset match or the host name
+        #[arg(long)]
+        name: Option<String>,
+        /// Settings file to read (default: $CLAUDE_CONFIG_DIR or ~/.claude, settings.json)
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Remove the imported variables from that file (a timestamped backup is written first)
+        #[arg(long)]
+        remove_from_claude_settings: bool,
+    },
+
     /// Store, list and remove provider keys (kept outside every repository)
     Key {
         #[command(subcommand)]

@@ -13,6 +13,8 @@ mod engine;
 mod envdiff;
 mod exec;
 mod fsutil;
+mod import;
+mod jsonedit;
 mod keystore;
 mod names;
 mod paths;
@@ -52,6 +54,9 @@ fn main() -> ExitCode {
         Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),
         Command::Key { action } => commands::key(action).map(|()| 0),
+        Command::Import { name, from, remove_from_claude_settings } => {
+            import::import(import::Options { name, from, remove_from_claude_settings }).map(|()| 0)
+        }
         Command::Doctor { online, timeout, json, fix_onboarding } => {
             commands::doctor(online, timeout, json, fix_onboarding)
         }
