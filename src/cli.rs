@@ -173,6 +173,13 @@ pub enum Command {
         remove_from_claude_settings: bool,
     },
 
+    /// Put this project's provider where IDE extensions and background agents see it
+    #[command(name = "claude-settings")]
+    ClaudeSettings {
+        #[command(subcommand)]
+        action: ClaudeSettingsAction,
+    },
+
     /// Store, list and remove provider keys (kept outside every repository)
     Key {
         #[command(subcommand)]
@@ -193,4 +200,21 @@ pub enum KeyAction {
     /// Remove a stored key
     #[command(after_help = "Example:\n  ccenv key rm glm")]
     Rm { name: String },
+    /// Print the key of the allowed project at DIR (Claude Code's apiKeyHelper runs this)
+    #[command(hide = true)]
+    Helper { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum ClaudeSettingsAction {
+    /// Merge the project's non-secret variables and an apiKeyHelper into .claude/settings.local.json
+    #[command(
+        after_help = "Example:\n  ccenv claude-settings write    # then open the folder in VS Code\n\n\
+        No key is written: Claude Code gets it from `ccenv key helper`. The file is added to \
+        .git/info/exclude when git does not already ignore it."
+    )]
+    Write,
+    /// Take out exactly what `write` put in, restoring earlier values
+    #[command(after_help = "Example:\n  ccenv claude-settings remove")]
+    Remove,
 }

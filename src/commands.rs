@@ -441,6 +441,7 @@ pub fn key(action: KeyAction) -> Result<()> {
                 println!("{name:<24} {}", keystore::mask(&secret));
             }
         }
+        KeyAction::Helper { .. } => unreachable!("handled in main"),
         KeyAction::Rm { name } => {
             if !store.remove(&name)? {
                 bail!("no key named `{name}`");

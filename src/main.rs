@@ -13,6 +13,7 @@ mod engine;
 mod envdiff;
 mod exec;
 mod fsutil;
+mod ide;
 mod import;
 mod jsonedit;
 mod keystore;
@@ -53,7 +54,13 @@ fn main() -> ExitCode {
         Command::Exec { command } => exec::exec(command),
         Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),
+        Command::Key { action: cli::KeyAction::Helper { dir } } => ide::helper(dir).map(|()| 0),
         Command::Key { action } => commands::key(action).map(|()| 0),
+        Command::ClaudeSettings { action } => match action {
+            cli::ClaudeSettingsAction::Write => ide::write(),
+            cli::ClaudeSettingsAction::Remove => ide::remove(),
+        }
+        .map(|()| 0),
         Command::Import { name, from, remove_from_claude_settings } => {
             import::import(import::Options { name, from, remove_from_claude_settings }).map(|()| 0)
         }

@@ -2,6 +2,8 @@
 //! real interactive shells through a pty, and a loud skip for missing tools.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
