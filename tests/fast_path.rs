@@ -4,6 +4,13 @@ mod common;
 
 use common::{CCENV, Sandbox, Shell, have};
 
+/// A change in the same kernel clock tick (1-10 ms) as a ccenv run counts as newer than
+/// it, so the next prompt checks once more (by design: never miss an edit). The exact
+/// counts below need each change to be a tick older than the run that notices it.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(30));
+}
+
 fn ccenv_runs(log: &std::path::Path) -> usize {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let needle = format!("execve(\"{CCENV}\"");
@@ -35,15 +42,18 @@ fn unchanged_prompts_start_no_process(kind: &'static str) {
 
     // The counter is live: each kind of change makes the next prompt run ccenv once.
     std::fs::write(dir.join(".claude-provider.toml"), "provider = \"glm\"\nmodel = \"m\"\n").unwrap();
+    settle();
     sh.enter();
     sh.sync();
     assert_eq!(ccenv_runs(&log), after + 1, "{kind}: an edit is noticed");
     sb.ok(&dir, &["allow"]);
+    settle();
     sh.enter();
     sh.sync();
     assert_eq!(ccenv_runs(&log), after + 2, "{kind}: allow is noticed");
     assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "m");
     sb.set_key("glm", "sk-glm-rotated-abcdefghij");
+    settle();
     sh.enter();
     sh.sync();
     assert_eq!(
@@ -54,19 +64,23 @@ fn unchanged_prompts_start_no_process(kind: &'static str) {
     sb.write(&sb.path("cfg/config.toml"), "[providers.glm]\nmodel = \"from-user-config\"\n");
     std::fs::write(dir.join(".claude-provider.toml"), "provider = \"glm\"\n").unwrap();
     sb.ok(&dir, &["allow"]);
+    settle();
     sh.enter();
     sh.sync();
     assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "from-user-config", "{kind}: user config is noticed");
     let runs = ccenv_runs(&log);
     sb.write(&dir.join(".claude-provider.local.toml"), "model = \"mine\"\n");
+    settle();
     sh.enter();
     let env = sh.child_env();
     assert_eq!(env.get("CCENV_PROVIDER"), None, "{kind}: a new .local file blocks until allowed");
     assert!(sh.ccenv_messages().iter().any(|m| m.contains("changed since it was allowed")), "{kind}");
     sb.ok(&dir, &["allow"]);
+    settle();
     sh.enter();
     assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "mine");
     sb.ok(&dir, &["key", "rm", "glm"]);
+    settle();
     sh.enter();
     let env = sh.child_env();
     assert_eq!(env.get("ANTHROPIC_AUTH_TOKEN"), None, "{kind}: key rm is noticed");

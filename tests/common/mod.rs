@@ -194,14 +194,16 @@ impl Shell {
         self.send("");
     }
 
-    /// Waits until every line typed so far has run (commands run in order; the hook
-    /// runs before each prompt, so before the marker's line is read).
+    /// Waits until every line typed so far has run and everything it printed has been
+    /// read: commands run in order, the hook runs before each prompt, and the pty is one
+    /// ordered stream, so once the marker's output arrives, all earlier output has too.
+    /// (The typed line echoes as `'@@%s@@\n' N`, never as the marker itself.)
     pub fn sync(&mut self) {
         self.step += 1;
-        let marker = self.sync_dir.join(format!("m{}", self.step));
-        self.send(&format!("command touch '{}'", marker.display()));
+        let marker = format!("@@{}@@", self.step);
+        self.send(&format!("command printf '@@%s@@\\n' {}", self.step));
         let deadline = Instant::now() + self.timeout;
-        while !marker.exists() {
+        while !self.output().contains(&marker) {
             if Instant::now() > deadline {
                 panic!("{} did not reach step {}; output so far:\n{}", self.kind, self.step, self.output());
             }
@@ -235,7 +237,7 @@ impl Shell {
         self.output()
             .lines()
             .filter_map(|l| l.find("ccenv: ").map(|i| l[i..].to_string()))
-            .filter(|l| !l.contains("command touch") && !l.contains("command env"))
+            .filter(|l| !l.contains("command printf") && !l.contains("command env"))
             .collect()
     }
 
