@@ -70,7 +70,7 @@ pub fn read_settings(paths: &[(Level, PathBuf)]) -> (Vec<SettingsFile>, Vec<Stri
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for (level, path) in paths {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::fsutil::read_to_string_limited(path, 16 * crate::fsutil::MIB) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {

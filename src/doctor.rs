@@ -231,7 +231,7 @@ fn onboarding(claude_dir: Option<String>) -> Check {
     let Some(path) = claude::state_file(claude_dir) else {
         return check("onboarding", Status::Warning, "cannot find ~/.claude.json (no home folder)");
     };
-    let done = std::fs::read_to_string(&path)
+    let done = crate::fsutil::read_to_string_limited(&path, 256 * crate::fsutil::MIB)
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| v.get("hasCompletedOnboarding").and_then(Value::as_bool))

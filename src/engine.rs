@@ -182,7 +182,7 @@ fn evaluate_project(found: Found, paths: &Paths, trust: &TrustStore, before: Opt
 
 pub fn load_catalog(paths: &Paths) -> Result<Catalog, String> {
     let path = paths.user_config();
-    match std::fs::read_to_string(&path) {
+    match crate::fsutil::read_to_string_limited(&path, crate::fsutil::MIB) {
         Ok(text) => Catalog::with_user_config(&path, &text).map_err(|d| d.to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Catalog::builtin()),
         Err(e) => Err(format!("{}: cannot read: {e}", path.display())),

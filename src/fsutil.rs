@@ -78,3 +78,18 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock> {
     f.lock().with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(Lock(f))
 }
+
+/// Reads a text file of at most `max` bytes; a larger one is an error, not a hang or an
+/// out-of-memory (a hostile repository or a runaway file can be any size).
+pub fn read_to_string_limited(path: &Path, max: u64) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let file = File::open(path)?;
+    let mut text = String::new();
+    file.take(max + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(Error::new(ErrorKind::InvalidData, format!("larger than {max} bytes")));
+    }
+    Ok(text)
+}
+
+pub const MIB: u64 = 1024 * 1024;

@@ -32,7 +32,7 @@ pub fn import(opts: Options) -> Result<()> {
             .context("cannot find the home folder")?
             .join("settings.json"),
     };
-    let text = std::fs::read_to_string(&settings_path)
+    let text = crate::fsutil::read_to_string_limited(&settings_path, 16 * crate::fsutil::MIB)
         .with_context(|| format!("cannot read {}", settings_path.display()))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
         anyhow!("{}:{}:{}: not valid JSON: {e}", settings_path.display(), e.line(), e.column())

@@ -64,7 +64,7 @@ impl FileKeyStore {
     }
 
     fn load(&self) -> Result<BTreeMap<String, String>> {
-        let text = match fs::read_to_string(&self.path) {
+        let text = match fsutil::read_to_string_limited(&self.path, fsutil::MIB) {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => {

@@ -1,36 +1,11 @@
-//! ccenv: pin a Claude Code provider per repository.
-//!
-//! Pure core: `project` + `provider` → `resolve` (what a project wants) → `envdiff`
-//! (how to get there and back). Around it: `engine` (reads files and stores),
-//! `shell` (one emitter per shell), `commands` (the CLI).
-
-mod claude;
-mod cli;
-mod commands;
-mod diagnostic;
-mod doctor;
-mod engine;
-mod envdiff;
-mod exec;
-mod fsutil;
-mod ide;
-mod import;
-mod jsonedit;
-mod keystore;
-mod names;
-mod paths;
-mod project;
-mod provider;
-mod resolve;
-mod shell;
-mod state;
-mod trust;
+//! The `ccenv` binary: argument parsing and exit codes; everything else is in the library.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
+use ccenv::cli::{self, Cli, Command};
+use ccenv::{commands, exec, ide, import};
 
 fn main() -> ExitCode {
     // The hook's call skips clap: it is the one command on the per-change path.

@@ -134,9 +134,11 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The embedded presets alone.
+    /// The embedded presets alone (parsed once per process).
     pub fn builtin() -> Catalog {
-        parse_presets(PRESETS).expect("data/presets.toml is valid (tested)")
+        static BUILTIN: std::sync::LazyLock<Catalog> =
+            std::sync::LazyLock::new(|| parse_presets(PRESETS).expect("data/presets.toml is valid (tested)"));
+        BUILTIN.clone()
     }
 
     /// The presets with the user's `[providers.*]` from config.toml laid over them.

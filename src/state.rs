@@ -82,11 +82,13 @@ impl SnapshotStore {
 
     pub fn load(&self, id: &str) -> Result<Snapshot> {
         let path = self.dir.join(id);
-        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = fsutil::read_to_string_limited(&path, fsutil::MIB)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .into_bytes();
         if content_id(&bytes) != id {
             bail!("{} is corrupt", path.display());
         }
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is corrupt", path.display()))
+        parse_snapshot(&bytes).with_context(|| format!("{} is corrupt", path.display()))
     }
 
     fn remove_unused(&self) {
@@ -105,6 +107,18 @@ impl SnapshotStore {
             }
         }
     }
+}
+
+/// Decodes a snapshot file's content; only valid variable names are accepted.
+pub fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot> {
+    let snapshot: Snapshot = serde_json::from_slice(bytes)?;
+    if let Some(bad) = snapshot.keys().find(|n| !names::is_valid(n)) {
+        bail!("invalid variable name {bad:?}");
+    }
+    if snapshot.values().flatten().any(|v| v.contains('\0')) {
+        bail!("a value contains NUL");
+    }
+    Ok(snapshot)
 }
 
 fn content_id(bytes: &[u8]) -> String {

@@ -44,7 +44,7 @@ impl TrustStore {
         if deny.exists() {
             return Ok(Trust::Denied);
         }
-        let text = match fs::read_to_string(&allow) {
+        let text = match fsutil::read_to_string_limited(&allow, 64 * 1024) {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Trust::Unknown),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", allow.display())),

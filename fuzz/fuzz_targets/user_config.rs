@@ -1,0 +1,10 @@
+//! Any text as the user's config.toml. Must never panic or hang.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|text: &str| {
+    let _ = ccenv::provider::Catalog::with_user_config(Path::new("config.toml"), text);
+});
