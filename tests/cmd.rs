@@ -146,3 +146,53 @@ fn wine_cmd_reads_back_exactly_what_was_exported() {
     assert_eq!(got.get("ANTHROPIC_AUTH_TOKEN").map(String::as_str), Some("ollama"));
     assert!(got.contains_key("CCENV_STATE"));
 }
+
+/// 10,000 generated values from cmd's safe alphabet come back exactly from the `set`
+/// lines (parsed the way `set "NAME=VALUE"` is); generated values with one unsafe
+/// character are refused, naming the variable, with nothing printed.
+#[test]
+fn ten_thousand_generated_values_are_carried_or_refused() {
+    let sb = Sandbox::new();
+    let safe: Vec<char> = (0x20u8..0x7f).filter(|&b| b != b'!').map(char::from).chain(['\t']).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let values: Vec<String> = (0..10_000)
+        .map(|_| (0..next() % 40).map(|_| safe[(next() % safe.len() as u64) as usize]).collect())
+        .collect();
+    let mut checked = 0;
+    for (n, batch) in common::batches(&values).into_iter().enumerate() {
+        let dir = common::env_project(&sb, &format!("b{n}"), &batch);
+        let out = sb.ccenv(&dir, &["export", "--shell", "cmd"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut set = BTreeMap::new();
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let inner = line.strip_prefix("set \"").and_then(|l| l.strip_suffix('"')).expect(line);
+            let (k, v) = inner.split_once('=').unwrap();
+            set.insert(k.to_string(), v.to_string());
+        }
+        for (i, v) in &batch {
+            // cmd has no empty variables: "" is carried as removal.
+            assert_eq!(set.get(&format!("T_{i}")).map(String::as_str), Some(v.as_str()), "T_{i}");
+        }
+        checked += batch.len();
+    }
+    assert_eq!(checked, 10_000);
+    let unsafe_chars = ['\n', '\r', '!', '\u{1a}', '\u{1b}', '\u{7f}', 'é', '’', '日', '\u{0}'];
+    for k in 0..200 {
+        let ch = unsafe_chars[k % (unsafe_chars.len() - 1)];
+        let v = format!("{}{ch}{}", values[k], values[k + 1]);
+        let dir = common::env_project(&sb, &format!("u{k}"), &[(0, v)]);
+        let out = sb.ccenv(&dir, &["export", "--shell", "cmd"]);
+        assert!(!out.status.success() && out.stdout.is_empty(), "{ch:?} accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("T_0"));
+    }
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        b"cmd: 10000 generated values carried exactly, 200 unsafe ones refused\n",
+    );
+}

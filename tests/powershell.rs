@@ -382,3 +382,26 @@ fn the_hook_script_is_ascii_and_names_the_binary_safely() {
         assert!(hook.contains("LocationChangedAction") && hook.contains("function global:prompt"));
     }
 }
+
+#[test]
+fn ten_thousand_generated_values_are_assigned_exactly() {
+    let sb = Sandbox::new();
+    let values = common::random_values(10_000, 0x5eed_0f_7e11);
+    let mut checked = 0;
+    for (n, batch) in common::batches(&values).into_iter().enumerate() {
+        let dir = common::env_project(&sb, &format!("b{n}"), &batch);
+        let out = sb.ccenv(&dir, &["export", "--shell", "powershell"]);
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.is_ascii());
+        let fx = evaluate(&script).unwrap_or_else(|e| panic!("{e}"));
+        for (i, v) in &batch {
+            assert_eq!(fx.env.get(&format!("T_{i}")), Some(&Some(v.clone())), "T_{i} = {v:?}");
+        }
+        checked += batch.len();
+    }
+    assert_eq!(checked, 10_000);
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        b"powershell: 10000 generated values assigned exactly, 0 extra statements\n",
+    );
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Sandbox, Shell, have};
+use common::{Sandbox, Shell, batches, have, random_values};
 
 /// shells.md §10, with canaries that would be created if a value ever ran.
 fn corpus(canary_dir: &Path) -> Vec<String> {
@@ -91,38 +91,6 @@ fn corpus(canary_dir: &Path) -> Vec<String> {
     v
 }
 
-/// Seeded, so a failure reproduces: full Unicode (no NUL, no surrogates), weighted
-/// toward the characters that end strings in some shell.
-fn random_values(count: usize, seed: u64) -> Vec<String> {
-    let mut state = seed;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    const SPECIAL: &[char] = &[
-        '\'', '"', '\\', '$', '`', '!', '\n', '\r', '\t', '%', '^', '&', ';', '(', ')', '#', '’', '‘', '‚',
-        '‛', ' ',
-    ];
-    (0..count)
-        .map(|_| {
-            let len = (next() % 40) as usize;
-            (0..len)
-                .map(|_| match next() % 4 {
-                    0 | 1 => SPECIAL[(next() % SPECIAL.len() as u64) as usize],
-                    2 => char::from_u32((next() % 0x7e) as u32 + 1).unwrap(),
-                    _ => loop {
-                        if let Some(ch) = char::from_u32((next() % 0x10FFFF) as u32).filter(|c| *c != '\0') {
-                            break ch;
-                        }
-                    },
-                })
-                .collect()
-        })
-        .collect()
-}
-
 fn read_env(path: &Path) -> BTreeMap<String, String> {
     std::fs::read(path)
         .unwrap()
@@ -189,21 +157,6 @@ fn round_trip(kind: &str, values: &[String]) -> usize {
     checked
 }
 
-fn batches(values: &[String]) -> Vec<Vec<(usize, String)>> {
-    let mut out: Vec<Vec<(usize, String)>> = vec![Vec::new()];
-    let mut size = 0;
-    for (i, v) in values.iter().enumerate() {
-        let cost = v.len() * 6 + 16; // worst case for TOML's \uXXXX escapes
-        if size + cost > 60_000 && !out.last().unwrap().is_empty() {
-            out.push(Vec::new());
-            size = 0;
-        }
-        size += cost;
-        out.last_mut().unwrap().push((i, v.clone()));
-    }
-    out
-}
-
 fn check_shell(kind: &str) {
     if !have(kind) {
         return;
@@ -211,7 +164,7 @@ fn check_shell(kind: &str) {
     let canaries = tempfile::tempdir().unwrap();
     let mut values = corpus(canaries.path());
     let random: usize =
-        std::env::var("CCENV_ROUNDTRIP_RANDOM").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+        std::env::var("CCENV_ROUNDTRIP_RANDOM").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     values.extend(random_values(random, 0x9E37_79B9_7F4A_7C15 ^ kind.len() as u64));
     let n = round_trip(kind, &values);
     assert_eq!(n, values.len());

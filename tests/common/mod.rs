@@ -302,3 +302,63 @@ pub fn comparable(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+/// Seeded, so a failure reproduces: full Unicode (no NUL, no surrogates), weighted
+/// toward the characters that end strings in some shell.
+pub fn random_values(count: usize, seed: u64) -> Vec<String> {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const SPECIAL: &[char] = &[
+        '\'', '"', '\\', '$', '`', '!', '\n', '\r', '\t', '%', '^', '&', ';', '(', ')', '#', '’', '‘', '‚',
+        '‛', ' ',
+    ];
+    (0..count)
+        .map(|_| {
+            let len = (next() % 40) as usize;
+            (0..len)
+                .map(|_| match next() % 4 {
+                    0 | 1 => SPECIAL[(next() % SPECIAL.len() as u64) as usize],
+                    2 => char::from_u32((next() % 0x7e) as u32 + 1).unwrap(),
+                    _ => loop {
+                        if let Some(ch) = char::from_u32((next() % 0x10FFFF) as u32).filter(|c| *c != '\0') {
+                            break ch;
+                        }
+                    },
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Splits values into groups that fit one project file (64 KiB), keeping their indexes.
+pub fn batches(values: &[String]) -> Vec<Vec<(usize, String)>> {
+    let mut out: Vec<Vec<(usize, String)>> = vec![Vec::new()];
+    let mut size = 0;
+    for (i, v) in values.iter().enumerate() {
+        let cost = v.len() * 6 + 16; // worst case for TOML's \uXXXX escapes
+        if size + cost > 60_000 && !out.last().unwrap().is_empty() {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += cost;
+        out.last_mut().unwrap().push((i, v.clone()));
+    }
+    out
+}
+
+/// An allowed `ollama` project whose `[env]` sets `T_<index>` to each value.
+pub fn env_project(sb: &Sandbox, rel: &str, values: &[(usize, String)]) -> PathBuf {
+    let mut text = String::from("provider = \"ollama\"\n[env]\n");
+    for (i, v) in values {
+        text.push_str(&format!("T_{i} = {}\n", toml::Value::String(v.clone())));
+    }
+    let dir = sb.work(rel);
+    sb.write(&dir.join(".claude-provider.toml"), &text);
+    sb.ok(&dir, &["allow"]);
+    dir
+}
