@@ -90,9 +90,13 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
                 }
             }
         }
-        // Without a place for the restore state nothing is applied: leaving could not
-        // restore it. Say why, once.
-        Err(e) => messages.push(format!("not applied: cannot save restore state: {e:#}")),
+        // Without a place for the restore state nothing new is applied (leaving could not
+        // restore it), and whatever was applied is unloaded, which needs no new state.
+        Err(e) => {
+            let unload = engine::unload(&inherited);
+            out.push_str(&render(shell, &engine::ops_with_state(&unload), false)?);
+            messages.push(format!("provider not applied: cannot save the restore state: {e:#}"));
+        }
     }
 
     let said_now = if messages.is_empty() { String::new() } else { short_hash(&messages.join("\n")) };

@@ -251,6 +251,12 @@ pub fn plan(eval: &Evaluation, inherited: &Inherited, paths: &Paths) -> anyhow::
     Ok(Plan { transition, state, messages })
 }
 
+/// Back to the environment from before any project; needs no new restore state.
+pub fn unload(inherited: &Inherited) -> Plan {
+    let transition = envdiff::transition(current_var, inherited.snapshot.as_ref(), None);
+    Plan { transition, state: None, messages: inherited.lost.iter().cloned().collect() }
+}
+
 /// "using glm (glm-5.1) in ~/src/app" / "unloaded glm": said when the project changes.
 pub fn announcement(eval: &Evaluation, inherited: &Inherited) -> Option<String> {
     let before = inherited.state.as_ref().map(|s| (s.root.clone(), current_var(names::PROVIDER)));

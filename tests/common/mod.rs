@@ -221,7 +221,8 @@ impl Shell {
             .split(|b| *b == 0)
             .filter(|kv| !kv.is_empty())
             .map(|kv| {
-                let s = String::from_utf8(kv.to_vec()).expect("UTF-8 environment");
+                // Lossy only matters for PWD in a non-UTF-8 directory (not compared).
+                let s = String::from_utf8_lossy(kv);
                 let (k, v) = s.split_once('=').unwrap();
                 (k.to_string(), v.to_string())
             })
