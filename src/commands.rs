@@ -214,6 +214,22 @@ pub fn allow(dir: Option<PathBuf>) -> Result<()> {
     let files: Vec<String> =
         [&found.main, &found.local].into_iter().flatten().map(|p| p.display().to_string()).collect();
     say(&format!("allowed {} (provider {})", files.join(" + "), resolved.provider.id));
+    // What trusting it means: where which key will be sent.
+    let p = &resolved.provider;
+    let endpoint = p.base_url.as_deref().unwrap_or("the official Anthropic API");
+    let key = match &resolved.credential {
+        Some(c) => format!("the key from {}", c.describe()),
+        None => "no key".into(),
+    };
+    say(&format!("Claude Code here will send {key} to {endpoint}"));
+    let standard = catalog.providers.get(&p.id).and_then(|c| c.base_url.clone());
+    if settings.base_url.is_some() && standard.is_some() && standard.as_deref() != p.base_url.as_deref() {
+        say(&format!(
+            "warning: this file overrides {}'s endpoint ({}); a file from someone else can use this to collect your key",
+            p.id,
+            standard.unwrap_or_default()
+        ));
+    }
     Ok(())
 }
 

@@ -141,6 +141,14 @@ const EXECUTES_VALUE: &[&str] = &[
     "TERMINAL",
     "CLAUDE_CODE_PROCESS_WRAPPER",
     "CLAUDE_CONFIG_DIR",
+    // A CA bundle from the repository would let a proxy read TLS traffic, keys included.
+    "NODE_EXTRA_CA_CERTS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_NO_VERIFY",
+    "PYTHONHTTPSVERIFY",
 ];
 const EXECUTES_PREFIX: &[&str] = &["BASH_FUNC_", "DYLD_", "LD_", "GIT_CONFIG_"];
 /// fish and zsh read-only or electric variables (case-sensitive).
@@ -197,6 +205,9 @@ mod tests {
             "status",
             "PWD",
             "fish_greeting",
+            "NODE_EXTRA_CA_CERTS",
+            "SSL_CERT_FILE",
+            "NODE_TLS_REJECT_UNAUTHORIZED",
             "A-B",
         ] {
             assert!(refusal(bad).is_some(), "{bad}");
