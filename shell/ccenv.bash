@@ -1,12 +1,13 @@
 # ccenv hook for bash. Install with this line at the end of ~/.bashrc:
 #   eval "$(ccenv hook bash)"
-# An unchanged prompt starts no process: __ccenv_changed compares the directory and
-# the files ccenv watched on its last run against a stamp, with shell builtins only.
+# An unchanged prompt starts no process: __ccenv_changed compares the directory,
+# CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
+# against a stamp, with shell builtins only.
 # The __ccenv_* variables are assigned by the eval'd output of `ccenv hook-env`.
 # shellcheck disable=SC2154
 
 __ccenv_changed() {
-  [[ "$PWD" == "${__ccenv_pwd-}" ]] || return 0
+  [[ "$PWD" == "${__ccenv_pwd-}" && "${CCENV_STATE-}" == "${__ccenv_state-}" ]] || return 0
   local f
   for f in ${__ccenv_present[@]+"${__ccenv_present[@]}"}; do
     [[ -e "$f" && ! "$f" -nt "${__ccenv_stamp-}" ]] || return 0
@@ -25,6 +26,7 @@ _ccenv_hook() {
       eval "$__ccenv_out"
     fi
     __ccenv_pwd=$PWD
+    __ccenv_state=${CCENV_STATE-}
   fi
   return "$__ccenv_status"
 }

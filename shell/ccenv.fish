@@ -7,7 +7,7 @@
 set -gx CCENV_SHELL "fish:$fish_pid"
 
 function __ccenv_changed
-    test "$PWD" = "$__ccenv_pwd"; or return 0
+    test "$PWD" = "$__ccenv_pwd"; and test "$CCENV_STATE" = "$__ccenv_state"; or return 0
     for f in $__ccenv_present
         test -e "$f"; and not test "$f" -nt "$__ccenv_stamp"; or return 0
     end
@@ -23,6 +23,7 @@ function __ccenv_hook --on-event fish_prompt --on-variable PWD
         # ccenv writes its whole output at once, or nothing when it fails.
         @CCENV@ hook-env fish $fish_pid "$__ccenv_said" | source
         set -g __ccenv_pwd $PWD
+        set -g __ccenv_state "$CCENV_STATE"
     end
     return $__ccenv_status
 end

@@ -6,7 +6,7 @@
 
 local exe = @CCENV@
 local vars = { __ccenv_present = {}, __ccenv_absent = {}, __ccenv_stamp = "0", __ccenv_said = "" }
-local last_dir = nil
+local last_dir, last_state = nil, nil
 
 local function unhex(s)
     return (s:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end))
@@ -20,7 +20,7 @@ local function mtime(path)
 end
 
 local function changed()
-    if os.getcwd() ~= last_dir then return true end
+    if os.getcwd() ~= last_dir or os.getenv("CCENV_STATE") ~= last_state then return true end
     local stamp = tonumber(vars.__ccenv_stamp) or 0
     for _, f in ipairs(vars.__ccenv_present) do
         local t = mtime(f)
@@ -79,6 +79,7 @@ local function hook()
             vars[op[2]] = op[3]
         end
     end
+    last_state = os.getenv("CCENV_STATE")
 end
 
 -- Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).

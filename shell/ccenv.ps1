@@ -18,6 +18,7 @@ function global:__ccenv_exists([string]$Path) {
 
 function global:__ccenv_changed {
     if ($PWD.ProviderPath -ne $global:__ccenv_pwd) { return $true }
+    if ("$env:CCENV_STATE" -cne "$global:__ccenv_state") { return $true }
     foreach ($f in $global:__ccenv_present) {
         if ([System.IO.Directory]::Exists($f)) {
             $t = [System.IO.Directory]::GetLastWriteTimeUtc($f)
@@ -48,6 +49,7 @@ function global:__ccenv_hook {
     } finally {
         [Console]::OutputEncoding = $encoding
         $global:__ccenv_pwd = $PWD.ProviderPath
+        $global:__ccenv_state = "$env:CCENV_STATE"
     }
 }
 

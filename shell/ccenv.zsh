@@ -1,10 +1,11 @@
 # ccenv hook for zsh. Install with this line at the end of ~/.zshrc:
 #   eval "$(ccenv hook zsh)"
-# An unchanged prompt starts no process: __ccenv_changed compares the directory and
-# the files ccenv watched on its last run against a stamp, with shell builtins only.
+# An unchanged prompt starts no process: __ccenv_changed compares the directory,
+# CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
+# against a stamp, with shell builtins only.
 
 __ccenv_changed() {
-  [[ "$PWD" == "${__ccenv_pwd-}" ]] || return 0
+  [[ "$PWD" == "${__ccenv_pwd-}" && "${CCENV_STATE-}" == "${__ccenv_state-}" ]] || return 0
   local f
   for f in "${__ccenv_present[@]}"; do
     [[ -e "$f" && ! "$f" -nt "${__ccenv_stamp-}" ]] || return 0
@@ -23,6 +24,7 @@ _ccenv_hook() {
       eval "$__ccenv_out"
     fi
     typeset -g __ccenv_pwd=$PWD
+    typeset -g __ccenv_state=${CCENV_STATE-}
   fi
   return $__ccenv_status
 }

@@ -72,6 +72,10 @@ pub enum Command {
         shell: Option<ShellName>,
         #[arg(long, conflicts_with = "shell")]
         json: bool,
+        /// Set removed variables to "" instead (for tools such as mise that can only set;
+        /// Claude Code and the Anthropic SDKs treat "" as unset)
+        #[arg(long)]
+        blank_removed: bool,
     },
 
     /// Internal: what the hook runs when something changed
@@ -95,11 +99,34 @@ pub enum Command {
     Deny { dir: Option<PathBuf> },
 
     /// Show what applies here: file, trust, provider, endpoint, models, masked key
-    #[command(after_help = "Examples:\n  ccenv status\n  ccenv status --json | jq .provider")]
+    #[command(after_help = "Examples:\n  ccenv status\n  ccenv status --json | jq .provider\n  \
+        ccenv status --short       # the provider this shell has applied, for prompts")]
     Status {
         #[arg(long)]
         json: bool,
+        /// Print only the provider this shell has applied (or nothing); reads no file
+        #[arg(long, conflicts_with = "json")]
+        short: bool,
     },
+
+    /// Print one JSON line each time what applies in DIR changes (for editors)
+    #[command(
+        after_help = "Example:\n  ccenv watch ~/src/app    # runs until stopped or its output is closed"
+    )]
+    Watch { dir: Option<PathBuf> },
+
+    /// Print shell completions
+    #[command(after_help = "Install:\n  \
+        ccenv completions bash > ~/.local/share/bash-completion/completions/ccenv\n  \
+        ccenv completions zsh > \"${fpath[1]}/_ccenv\"\n  \
+        ccenv completions fish > ~/.config/fish/completions/ccenv.fish\n  \
+        ccenv completions powershell | Out-String | Invoke-Expression      # in $PROFILE\n  \
+        ccenv completions cmd > \"%LOCALAPPDATA%\\clink\\ccenv_completions.lua\"")]
+    Completions { shell: ShellName },
+
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  ccenv man > ~/.local/share/man/man1/ccenv.1 && man ccenv")]
+    Man,
 
     /// Run one command with this directory's provider; its exit code is passed through
     #[command(after_help = "Examples:\n  \

@@ -77,7 +77,11 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
 
     let mut out = String::new();
     let mut messages = Vec::new();
-    match engine::plan(&eval, &inherited, &paths) {
+    let external = inherited.state.as_ref().is_some_and(|s| s.external);
+    match engine::plan(&eval, &inherited, &paths, false) {
+        // direnv, mise or a script applied `ccenv export` here and will restore it: two
+        // tools changing the same variables would fight, so the hook stands down.
+        _ if external => {}
         Ok(plan) => {
             match render(shell, &engine::ops_with_state(&plan), false) {
                 Ok(text) => out.push_str(&text),
@@ -153,15 +157,22 @@ fn short_hash(text: &str) -> String {
     project::hex(&Sha256::digest(text.as_bytes())[..8])
 }
 
-pub fn export(shell: Option<ShellName>, json: bool) -> Result<()> {
+pub fn export(shell: Option<ShellName>, json: bool, blank_removed: bool) -> Result<()> {
     let paths = Paths::from_env()?;
     let inherited = engine::inherited(&paths);
     let eval = engine::evaluate(paths::current_dir().as_deref(), &paths, inherited.snapshot.as_ref());
-    let plan = engine::plan(&eval, &inherited, &paths)?;
+    let plan = engine::plan(&eval, &inherited, &paths, true)?;
     for m in &plan.messages {
         say(m);
     }
-    let ops = engine::ops_with_state(&plan);
+    let mut ops = engine::ops_with_state(&plan);
+    if blank_removed {
+        for op in &mut ops {
+            if let Op::Unset(name) = op {
+                *op = Op::Set(std::mem::take(name), String::new());
+            }
+        }
+    }
     let mask = std::io::stdout().is_terminal();
     let text = if json {
         let mut set = serde_json::Map::new();
@@ -293,7 +304,7 @@ pub fn status(json_out: bool) -> Result<()> {
     Ok(())
 }
 
-fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json::Value {
+pub fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json::Value {
     let mut r = serde_json::Map::new();
     let state = match &eval.outcome {
         Outcome::NoProject => "no project file here or above",
@@ -490,4 +501,12 @@ pub fn doctor(online: bool, timeout: f64, json_out: bool, fix_onboarding: bool) 
         print!("{}", crate::doctor::render_text(&checks));
     }
     Ok(if worst == crate::doctor::Status::Problem { 1 } else { 0 })
+}
+
+/// For prompts: the provider this shell has applied, from the environment alone.
+pub fn status_short() -> Result<()> {
+    if let Some(p) = engine::current_var(names::PROVIDER).filter(|p| !p.is_empty()) {
+        println!("{p}");
+    }
+    Ok(())
 }

@@ -234,14 +234,16 @@ pub struct Plan {
     pub messages: Vec<String>,
 }
 
-pub fn plan(eval: &Evaluation, inherited: &Inherited, paths: &Paths) -> anyhow::Result<Plan> {
+/// `external`: the state is for a tool that applies and restores it itself (`export`).
+pub fn plan(eval: &Evaluation, inherited: &Inherited, paths: &Paths, external: bool) -> anyhow::Result<Plan> {
     let desired = eval.desired();
     let transition = envdiff::transition(current_var, inherited.snapshot.as_ref(), desired.as_ref());
     let state = match (&transition.snapshot, eval.found()) {
         (Some(snapshot), Some(found)) => {
             let id = SnapshotStore::new(&paths.data_dir).save(snapshot)?;
             let names = snapshot.keys().cloned().collect();
-            Some(State { snapshot_id: id, names, root: found.root.to_string_lossy().into_owned() }.encode())
+            let root = found.root.to_string_lossy().into_owned();
+            Some(State { snapshot_id: id, names, root, external }.encode())
         }
         _ => None,
     };

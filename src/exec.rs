@@ -31,7 +31,7 @@ pub fn exec(command: Vec<OsString>) -> Result<i32> {
         Outcome::Denied { found } => bail!("{} is denied; run `ccenv allow` to use it", found.root.display()),
         _ => bail!("{}; not running {program:?} without it", eval.notices().join("; ")),
     }
-    let plan = engine::plan(&eval, &inherited, &paths)?;
+    let plan = engine::plan(&eval, &inherited, &paths, false)?;
     let use_settings = claude::is_claude(program) && !eval.conflicts.is_empty();
     for m in plan.messages.iter().filter(|m| !use_settings || !eval.conflict_notices().contains(m)) {
         say(m);

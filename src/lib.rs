@@ -8,6 +8,7 @@
 pub mod claude;
 pub mod cli;
 pub mod commands;
+pub mod completions;
 pub mod diagnostic;
 pub mod doctor;
 pub mod engine;
@@ -26,3 +27,4 @@ pub mod resolve;
 pub mod shell;
 pub mod state;
 pub mod trust;
+pub mod watch;

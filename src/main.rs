@@ -5,9 +5,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use ccenv::cli::{self, Cli, Command};
-use ccenv::{commands, exec, ide, import};
+use ccenv::{commands, completions, exec, ide, import, watch};
 
 fn main() -> ExitCode {
+    // `ccenv man | head` ends quietly, as C tools do, instead of reporting EPIPE.
+    #[cfg(unix)]
+    // SAFETY: setting a signal disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // The hook's call skips clap: it is the one command on the per-change path.
     let args: Vec<String> = std::env::args().skip(1).take(5).collect();
     if let [cmd, shell, pid, rest @ ..] = args.as_slice() {
@@ -22,10 +28,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hook { shell } => commands::hook(shell).map(|()| 0),
         Command::HookEnv { shell, pid, said } => commands::hook_env(&shell, pid, &said).map(|()| 0),
-        Command::Export { shell, json } => commands::export(shell, json).map(|()| 0),
+        Command::Export { shell, json, blank_removed } => {
+            commands::export(shell, json, blank_removed).map(|()| 0)
+        }
         Command::Allow { dir } => commands::allow(dir).map(|()| 0),
         Command::Deny { dir } => commands::deny(dir).map(|()| 0),
-        Command::Status { json } => commands::status(json).map(|()| 0),
+        Command::Status { short: true, .. } => commands::status_short().map(|()| 0),
+        Command::Status { json, .. } => commands::status(json).map(|()| 0),
+        Command::Watch { dir } => watch::watch(dir).map(|()| 0),
+        Command::Completions { shell } => completions::print(shell).map(|()| 0),
+        Command::Man => completions::man().map(|()| 0),
         Command::Exec { command } => exec::exec(command),
         Command::Init { provider, model, force } => commands::init(&provider, model, force).map(|()| 0),
         Command::Providers { json } => commands::providers(json).map(|()| 0),

@@ -19,27 +19,34 @@ use crate::names;
 use crate::project::hex;
 
 const FORMAT: &str = "1";
+const EXTERNAL: &str = "1x";
 const KEEP_UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// The value of `CCENV_STATE`: `1;<snapshot id>;<NAME,NAME,…>;<project root>`.
+/// The value of `CCENV_STATE`: `1;<snapshot id>;<NAME,NAME,…>;<project root>`, or `1x;…`
+/// when `ccenv export` produced it for another tool (direnv, mise, a script) that
+/// applies and restores it itself: ccenv's hook then leaves it alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct State {
     pub snapshot_id: String,
     pub names: Vec<String>,
     pub root: String,
+    pub external: bool,
 }
 
 impl State {
     pub fn encode(&self) -> String {
-        format!("{FORMAT};{};{};{}", self.snapshot_id, self.names.join(","), self.root)
+        let format = if self.external { EXTERNAL } else { FORMAT };
+        format!("{format};{};{};{}", self.snapshot_id, self.names.join(","), self.root)
     }
 
     /// Accepts only what `encode` writes: the id is hex, the names are valid names.
     pub fn decode(value: &str) -> Option<State> {
         let mut parts = value.splitn(4, ';');
-        if parts.next()? != FORMAT {
-            return None;
-        }
+        let external = match parts.next()? {
+            FORMAT => false,
+            EXTERNAL => true,
+            _ => return None,
+        };
         let id = parts.next()?;
         let names = parts.next()?;
         let root = parts.next()?;
@@ -50,7 +57,7 @@ impl State {
         if !names.iter().all(|n| names::is_valid(n)) {
             return None;
         }
-        Some(State { snapshot_id: id.to_string(), names, root: root.to_string() })
+        Some(State { snapshot_id: id.to_string(), names, root: root.to_string(), external })
     }
 }
 
@@ -135,7 +142,11 @@ mod tests {
             snapshot_id: "0123456789abcdef0123456789abcdef".into(),
             names: vec!["A".into(), "B_C".into()],
             root: "/w/we;ird,root".into(),
+            external: false,
         };
+        let ext = State { external: true, ..s.clone() };
+        assert!(ext.encode().starts_with("1x;"));
+        assert_eq!(State::decode(&ext.encode()), Some(ext));
         assert_eq!(State::decode(&s.encode()), Some(s));
         for bad in [
             "",

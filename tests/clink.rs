@@ -26,6 +26,7 @@ clink = { onbeginedit = function(f) clink.hook = f end }
 os.getcwd = function() return cwd end
 os.getpid = function() return 4242 end
 os.setenv = function(name, value) env[name] = value end
+os.getenv = function(name) return env[name] end
 os.globfiles = function(path, extrainfo)
     assert(extrainfo == 2)
     local p = real_popen("stat -c %Y " .. shq(path) .. " 2>/dev/null")

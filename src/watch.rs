@@ -1,0 +1,65 @@
+//! `ccenv watch [DIR]`: one JSON line on stdout each time what applies in DIR changes
+//! (project file, `.local` file, user config, key store, trust), for editor plugins
+//! and status bars. The first line is the state at start. Keys are masked.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use notify::{RecursiveMode, Watcher};
+
+use crate::commands::status_report;
+use crate::engine;
+use crate::fsutil;
+use crate::paths::{self, Paths};
+
+pub fn watch(dir: Option<PathBuf>) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let dir = match dir {
+        Some(d) if d.is_absolute() => d,
+        Some(d) => std::env::current_dir()?.join(d),
+        None => paths::current_dir().context("the current directory no longer exists")?,
+    };
+    // Folders that may not exist yet are created so they can be watched.
+    for d in [paths.config_dir.clone(), paths.data_dir.join("allow"), paths.data_dir.join("deny")] {
+        fsutil::private_dir(&d)?;
+    }
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    })?;
+    let mut watched =
+        vec![paths.config_dir.clone(), paths.data_dir.join("allow"), paths.data_dir.join("deny")];
+    watched.extend(dir.ancestors().map(PathBuf::from));
+    for d in &watched {
+        // A folder that vanished or cannot be read is simply not watched.
+        let _ = watcher.watch(d, RecursiveMode::NonRecursive);
+    }
+
+    let mut last = String::new();
+    let mut out = std::io::stdout().lock();
+    loop {
+        let inherited = engine::inherited(&paths);
+        let eval = engine::evaluate(Some(&dir), &paths, inherited.snapshot.as_ref());
+        let mut report = status_report(&eval, &inherited);
+        if let Some(map) = report.as_object_mut() {
+            map.remove("shell");
+            map.insert("dir".into(), dir.to_string_lossy().into());
+        }
+        let line = serde_json::to_string(&report)?;
+        if line != last {
+            // A closed pipe ends the watch.
+            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                return Ok(());
+            }
+            last = line;
+        }
+        if rx.recv().is_err() {
+            return Ok(());
+        }
+        // Editors save in several steps: wait for the burst to end.
+        while rx.recv_timeout(Duration::from_millis(60)).is_ok() {}
+    }
+}
