@@ -126,6 +126,7 @@ fn the_starship_module_from_the_readme_shows_the_provider() {
             .current_dir(sb.dir.path())
             .env_clear()
             .envs(sb.base_env())
+            .env("TERM", "xterm-256color") // starship turns itself off under TERM=dumb
             .env("STARSHIP_CONFIG", &config);
         if let Some(p) = provider {
             c.env("CCENV_PROVIDER", p);
