@@ -50,22 +50,19 @@ fn write_merges_without_secrets_ignores_the_file_and_remove_restores_it() {
     assert!(!status.contains("settings.local.json") && !status.contains(".gitignore"), "{status}");
 
     // The helper prints the key only through a pipe, and only for an allowed project.
-    let helper = Command::new("sh")
-        .arg("-c")
-        .arg(v["apiKeyHelper"].as_str().unwrap())
-        .env_clear()
-        .envs(sb.base_env())
-        .output()
-        .unwrap();
+    let run_helper = || {
+        Command::new("sh")
+            .arg("-c")
+            .arg(v["apiKeyHelper"].as_str().unwrap())
+            .env_clear()
+            .envs(sb.base_env())
+            .output()
+            .unwrap()
+    };
+    let helper = run_helper();
     assert_eq!(String::from_utf8_lossy(&helper.stdout), format!("{KEY}\n"));
     std::fs::write(dir.join(".claude-provider.toml"), "provider = \"loop\"\n# edited\n").unwrap();
-    let helper = Command::new("sh")
-        .arg("-c")
-        .arg(v["apiKeyHelper"].as_str().unwrap())
-        .env_clear()
-        .envs(sb.base_env())
-        .output()
-        .unwrap();
+    let helper = run_helper();
     assert!(!helper.status.success() && helper.stdout.is_empty(), "a changed, unallowed file gets no key");
     std::fs::write(
         dir.join(".claude-provider.toml"),

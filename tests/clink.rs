@@ -131,13 +131,7 @@ fn clink_script_applies_and_restores_hostile_values_exactly() {
     .map(|s| s.to_string())
     .chain([format!("{}end", "é".repeat(3000))])
     .collect();
-    let mut text = String::from("provider = \"ollama\"\n[env]\n");
-    for (i, v) in values.iter().enumerate() {
-        text.push_str(&format!("T_{i} = {}\n", toml::Value::String(v.clone())));
-    }
-    let proj = sb.work("p");
-    sb.write(&proj.join(".claude-provider.toml"), &text);
-    sb.ok(&proj, &["allow"]);
+    let proj = common::env_project(&sb, "p", &common::indexed(&values));
     let outside = sb.work("outside");
 
     let hook = sb.path("out/ccenv.lua");

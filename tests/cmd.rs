@@ -13,14 +13,7 @@ use std::process::Command;
 use common::{Sandbox, have};
 
 fn project(sb: &Sandbox, values: &[&str]) -> std::path::PathBuf {
-    let mut text = String::from("provider = \"ollama\"\n[env]\n");
-    for (i, v) in values.iter().enumerate() {
-        text.push_str(&format!("T_{i} = {}\n", toml::Value::String(v.to_string())));
-    }
-    let dir = sb.work("p");
-    sb.write(&dir.join(".claude-provider.toml"), &text);
-    sb.ok(&dir, &["allow"]);
-    dir
+    common::env_project(sb, "p", &common::indexed(values))
 }
 
 /// Every printable ASCII character but `!`, in the places cmd's parser cares about.

@@ -294,22 +294,11 @@ fn corpus() -> Vec<String> {
     v
 }
 
-fn project_with(sb: &Sandbox, values: &[String]) -> std::path::PathBuf {
-    let mut text = String::from("provider = \"ollama\"\n[env]\n");
-    for (i, v) in values.iter().enumerate() {
-        text.push_str(&format!("T_{i} = {}\n", toml::Value::String(v.clone())));
-    }
-    let dir = sb.work("p");
-    sb.write(&dir.join(".claude-provider.toml"), &text);
-    sb.ok(&dir, &["allow"]);
-    dir
-}
-
 #[test]
 fn hostile_values_are_assigned_exactly_and_nothing_else_runs() {
     let sb = Sandbox::new();
     let values = corpus();
-    let dir = project_with(&sb, &values);
+    let dir = common::env_project(&sb, "p", &common::indexed(&values));
     let before: Vec<(String, String)> = values
         .iter()
         .enumerate()
@@ -354,7 +343,7 @@ fn hostile_values_are_assigned_exactly_and_nothing_else_runs() {
 #[test]
 fn the_hook_gets_watch_lists_and_a_tick_stamp() {
     let sb = Sandbox::new();
-    let dir = project_with(&sb, &["x".to_string()]);
+    let dir = common::env_project(&sb, "p", &common::indexed(&["x"]));
     let out = sb.ccenv(&dir, &["hook-env", "powershell", "4242", ""]);
     let script = String::from_utf8(out.stdout).unwrap();
     assert!(script.is_ascii());

@@ -111,13 +111,7 @@ fn round_trip(kind: &str, values: &[String]) -> usize {
     let outside = sb.work("outside");
     let mut checked = 0;
     for (batch_no, batch) in batches(values).into_iter().enumerate() {
-        let proj = sb.work(&format!("p{batch_no}"));
-        let mut text = String::from("provider = \"ollama\"\n[env]\n");
-        for (i, v) in &batch {
-            text.push_str(&format!("T_{i} = {}\n", toml::Value::String(v.clone())));
-        }
-        sb.write(&proj.join(".claude-provider.toml"), &text);
-        sb.ok(&proj, &["allow"]);
+        let proj = common::env_project(&sb, &format!("p{batch_no}"), &batch);
         // What the shell had before entering: the value of another index.
         let before: Vec<(String, String)> =
             batch.iter().map(|(i, _)| (format!("T_{i}"), values[(i + 7) % values.len()].clone())).collect();
@@ -204,13 +198,7 @@ fn hostile_values_through_the_prompt_hook() {
         let sb = Sandbox::new();
         let canaries = tempfile::tempdir().unwrap();
         let values = corpus(canaries.path());
-        let mut text = String::from("provider = \"ollama\"\n[env]\n");
-        for (i, v) in values.iter().enumerate() {
-            text.push_str(&format!("T_{i} = {}\n", toml::Value::String(v.clone())));
-        }
-        let proj = sb.work("p");
-        sb.write(&proj.join(".claude-provider.toml"), &text);
-        sb.ok(&proj, &["allow"]);
+        let proj = common::env_project(&sb, "p", &common::indexed(&values));
         let mut sh = Shell::start(&sb, kind, &[]);
         sh.run(&format!("cd '{}'", proj.display()));
         let env = sh.child_env();

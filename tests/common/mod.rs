@@ -363,3 +363,8 @@ pub fn env_project(sb: &Sandbox, rel: &str, values: &[(usize, String)]) -> PathB
     sb.ok(&dir, &["allow"]);
     dir
 }
+
+/// `values` paired with their indexes, for `env_project`.
+pub fn indexed<S: AsRef<str>>(values: &[S]) -> Vec<(usize, String)> {
+    values.iter().map(|v| v.as_ref().to_string()).enumerate().collect()
+}
