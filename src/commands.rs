@@ -31,11 +31,6 @@ fn exe_path() -> Result<String> {
 }
 
 pub fn hook(shell: ShellName) -> Result<()> {
-    if shell == ShellName::Cmd {
-        // The Clink script: cmd itself has no prompt hook.
-        print!("{}", shell::hook(&shell::Clink, &exe_path()?));
-        return Ok(());
-    }
     let shell = shell::from_name(shell.as_str()).expect("clap offers known shells");
     print!("{}", shell::hook(shell, &exe_path()?));
     Ok(())
@@ -77,12 +72,12 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
 
     let mut out = String::new();
     let mut messages = Vec::new();
+    // direnv, mise or a script applied `ccenv export` here and will restore it: two tools
+    // changing the same variables would fight, so the hook stands down (and plans nothing).
     let external = inherited.state.as_ref().is_some_and(|s| s.external);
-    match engine::plan(&eval, &inherited, &paths, false) {
-        // direnv, mise or a script applied `ccenv export` here and will restore it: two
-        // tools changing the same variables would fight, so the hook stands down.
-        _ if external => {}
-        Ok(plan) => {
+    match (!external).then(|| engine::plan(&eval, &inherited, &paths, false)) {
+        None => {}
+        Some(Ok(plan)) => {
             match render(shell, &engine::ops_with_state(&plan), false) {
                 Ok(text) => out.push_str(&text),
                 Err(e) => messages.push(format!("{e:#}")),
@@ -96,7 +91,7 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
         }
         // Without a place for the restore state nothing new is applied (leaving could not
         // restore it), and whatever was applied is unloaded, which needs no new state.
-        Err(e) => {
+        Some(Err(e)) => {
             let unload = engine::unload(&inherited);
             out.push_str(&render(shell, &engine::ops_with_state(&unload), false)?);
             messages.push(format!("provider not applied: cannot save the restore state: {e:#}"));

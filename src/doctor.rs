@@ -170,8 +170,12 @@ fn credential_name(r: &Resolved) -> String {
 fn endpoint(r: &Resolved) -> Option<Check> {
     let url = r.provider.base_url.as_ref()?;
     let rest = url.strip_prefix("http://")?;
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    let local = host == "localhost" || host.starts_with("127.") || host == "[" || rest.starts_with("[::1]");
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    let local = host == "localhost" || host.starts_with("127.") || host == "::1";
     if local {
         return Some(check("base_url", Status::Ok, format!("{url} (local, plain HTTP)")));
     }

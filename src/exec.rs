@@ -33,7 +33,8 @@ pub fn exec(command: Vec<OsString>) -> Result<i32> {
     }
     let plan = engine::plan(&eval, &inherited, &paths, false)?;
     let use_settings = claude::is_claude(program) && !eval.conflicts.is_empty();
-    for m in plan.messages.iter().filter(|m| !use_settings || !eval.conflict_notices().contains(m)) {
+    let handled = if use_settings { eval.conflict_notices() } else { Vec::new() };
+    for m in plan.messages.iter().filter(|m| !handled.contains(m)) {
         say(m);
     }
     let mut cmd = Command::new(program);

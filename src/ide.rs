@@ -9,12 +9,11 @@ use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::commands::say;
 use crate::engine::{self, Outcome};
 use crate::paths::{self, Paths};
-use crate::project::{FILE, hex};
+use crate::project::FILE;
 use crate::provider::Auth;
 use crate::{fsutil, keystore, names};
 
@@ -34,8 +33,7 @@ fn applied_project(paths: &Paths) -> Result<(engine::Evaluation, PathBuf)> {
 }
 
 fn record_path(paths: &Paths, root: &Path) -> PathBuf {
-    let id = hex(&Sha256::digest(root.to_string_lossy().as_bytes())[..16]);
-    paths.data_dir.join("claude-settings").join(format!("{id}.json"))
+    paths.data_dir.join("claude-settings").join(format!("{}.json", crate::trust::path_id(root)))
 }
 
 /// The command Claude Code runs for the key: POSIX sh on macOS/Linux, cmd on Windows.

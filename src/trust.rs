@@ -83,7 +83,8 @@ fn remove_if_present(path: &Path) -> Result<()> {
     }
 }
 
-fn path_id(root: &Path) -> String {
+/// A file name for records about `root` (case-insensitive on Windows, as paths are).
+pub fn path_id(root: &Path) -> String {
     #[cfg(unix)]
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(root.as_os_str()).to_vec();
     #[cfg(not(unix))]

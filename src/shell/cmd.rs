@@ -12,8 +12,9 @@ pub struct Cmd;
 const MAX_VALUE: usize = 8000;
 
 impl Shell for Cmd {
+    /// Only the hook uses `quote`, and cmd's hook is the Clink script: a Lua literal.
     fn quote(&self, value: &str) -> String {
-        format!("\"{value}\"")
+        super::Clink.quote(value)
     }
 
     fn export(&self, name: &str, value: &str) -> String {
@@ -35,7 +36,7 @@ impl Shell for Cmd {
 
     /// `ccenv hook cmd` prints the Clink script: plain cmd has no prompt hook.
     fn hook_template(&self) -> &'static str {
-        include_str!("../../shell/ccenv.lua")
+        super::Clink.hook_template()
     }
 
     fn refuse(&self, value: &str) -> Option<String> {
