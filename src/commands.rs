@@ -23,6 +23,16 @@ pub fn say(message: &str) {
     eprintln!("ccenv: {message}");
 }
 
+/// Writes a command's whole output to stdout in one write. Several small writes race a
+/// reader that stops early (`ccenv status --json | grep -q …`): a write after it has gone
+/// gets SIGPIPE, and under `set -o pipefail` the pipeline fails although grep matched.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 fn exe_path() -> Result<String> {
     let exe = std::env::current_exe().context("cannot find the ccenv binary's path")?;
     exe.to_str()
@@ -32,20 +42,19 @@ fn exe_path() -> Result<String> {
 
 pub fn hook(shell: ShellName) -> Result<()> {
     let shell = shell::from_name(shell.as_str()).expect("clap offers known shells");
-    print!("{}", shell::hook(shell, &exe_path()?));
-    Ok(())
+    emit(&shell::hook(shell, &exe_path()?))
 }
 
 /// Renders every operation, or refuses the lot when one value cannot be carried safely.
 fn render(shell: &dyn Shell, ops: &[Op], mask_secrets: bool) -> Result<String> {
     for op in ops {
-        if let Op::Set(name, value) = op {
-            if let Some(why) = shell.refuse(value) {
-                bail!(
-                    "this shell cannot carry {name} safely: the value {why}. Nothing was changed; \
+        if let Op::Set(name, value) = op
+            && let Some(why) = shell.refuse(value)
+        {
+            bail!(
+                "this shell cannot carry {name} safely: the value {why}. Nothing was changed; \
                      use Clink (`ccenv hook cmd`) or PowerShell"
-                );
-            }
+            );
         }
     }
     let mut out = String::new();
@@ -83,10 +92,10 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
                 Err(e) => messages.push(format!("{e:#}")),
             }
             messages.extend(plan.messages);
-            if std::env::var_os("CCENV_QUIET").is_none_or(|v| v.is_empty()) {
-                if let Some(a) = engine::announcement(&eval, &inherited) {
-                    say(&a);
-                }
+            if std::env::var_os("CCENV_QUIET").is_none_or(|v| v.is_empty())
+                && let Some(a) = engine::announcement(&eval, &inherited)
+            {
+                say(&a);
             }
         }
         // Without a place for the restore state nothing new is applied (leaving could not
@@ -117,8 +126,7 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
     out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
     out.push_str(&shell.stamp(&stamp_path, started));
     out.push_str(&shell.set_local("__ccenv_said", &said_now));
-    std::io::stdout().lock().write_all(out.as_bytes())?;
-    Ok(())
+    emit(&out)
 }
 
 /// Writes this shell's stamp file and returns the time the kernel gave the write, less
@@ -193,8 +201,7 @@ pub fn export(shell: Option<ShellName>, json: bool, blank_removed: bool) -> Resu
     if mask && ops.iter().any(|op| matches!(op, Op::Set(n, _) if engine::is_secret_name(n))) {
         say("keys are masked because standard output is a terminal; pipe or eval the output to apply it");
     }
-    std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
+    emit(&text)
 }
 
 fn project_at(dir: Option<PathBuf>) -> Result<project::Found> {
@@ -254,8 +261,7 @@ pub fn status(json_out: bool) -> Result<()> {
     let eval = engine::evaluate(dir.as_deref(), &paths, inherited.snapshot.as_ref());
     let report = status_report(&eval, &inherited);
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&report)?));
     }
     let get = |k: &str| report.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let mut lines = Vec::new();
@@ -293,10 +299,7 @@ pub fn status(json_out: bool) -> Result<()> {
         }
     }
     lines.push(("shell", get("shell").unwrap_or_default()));
-    for (k, v) in lines {
-        println!("{k:<9} {v}");
-    }
-    Ok(())
+    emit(&lines.iter().map(|(k, v)| format!("{k:<9} {v}\n")).collect::<String>())
 }
 
 pub fn status_report(eval: &Evaluation, inherited: &engine::Inherited) -> serde_json::Value {
@@ -367,10 +370,10 @@ pub fn init(provider: &str, model: Option<String>, force: bool) -> Result<()> {
     if path.exists() && !force {
         bail!("{} exists; edit it, or pass --force to replace it", path.display());
     }
-    if let Some(m) = &model {
-        if m.is_empty() || m.chars().any(char::is_control) || m.contains('"') || m.contains('\\') {
-            bail!("--model {m:?} is not a model name");
-        }
+    if let Some(m) = &model
+        && (m.is_empty() || m.chars().any(char::is_control) || m.contains('"') || m.contains('\\'))
+    {
+        bail!("--model {m:?} is not a model name");
     }
     let model_line = match (&model, &p.model) {
         (Some(m), _) => format!("model = \"{m}\"\n"),
@@ -418,25 +421,22 @@ pub fn providers(json_out: bool) -> Result<()> {
     let catalog = engine::load_catalog(&paths).map_err(|e| anyhow!(e))?;
     if json_out {
         let list: Vec<_> = catalog.providers.values().collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "updated": catalog.updated, "providers": list }))?
-        );
-        return Ok(());
+        let json = json!({ "updated": catalog.updated, "providers": list });
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&json)?));
     }
-    println!("{:<22} {:<10} {:<26} {}", "ID", "AUTH", "MODEL", "BASE URL");
+    let mut text = format!("{:<22} {:<10} {:<26} {}\n", "ID", "AUTH", "MODEL", "BASE URL");
     for p in catalog.providers.values() {
         let mark = if p.origin == "preset" { "" } else { " *" };
-        println!(
-            "{:<22} {:<10} {:<26} {}",
+        text += &format!(
+            "{:<22} {:<10} {:<26} {}\n",
             format!("{}{mark}", p.id),
             p.auth.as_str(),
             p.model.as_deref().unwrap_or("-"),
             p.base_url.as_deref().unwrap_or("(official API)")
         );
     }
-    println!("\nModels as of {}; * = from your config.toml.", catalog.updated);
-    Ok(())
+    text += &format!("\nModels as of {}; * = from your config.toml.\n", catalog.updated);
+    emit(&text)
 }
 
 pub fn key(action: KeyAction) -> Result<()> {
@@ -462,10 +462,12 @@ pub fn key(action: KeyAction) -> Result<()> {
             if names.is_empty() {
                 say(&format!("no keys in {}; add one with `ccenv key set NAME`", store.describe()));
             }
+            let mut text = String::new();
             for name in names {
                 let secret = store.get(&name)?.unwrap_or_default();
-                println!("{name:<24} {}", keystore::mask(&secret));
+                text += &format!("{name:<24} {}\n", keystore::mask(&secret));
             }
+            emit(&text)?;
         }
         KeyAction::Helper { .. } => unreachable!("handled in main"),
         KeyAction::Rm { name } => {
@@ -491,9 +493,9 @@ pub fn doctor(online: bool, timeout: f64, json_out: bool, fix_onboarding: bool) 
     let checks = crate::doctor::run(&paths, &eval, &crate::doctor::Options { online, timeout });
     let worst = checks.iter().map(|c| c.status).max().unwrap_or(crate::doctor::Status::Ok);
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&json!({ "status": worst, "checks": checks }))?);
+        emit(&format!("{}\n", serde_json::to_string_pretty(&json!({ "status": worst, "checks": checks }))?))?;
     } else {
-        print!("{}", crate::doctor::render_text(&checks));
+        emit(&crate::doctor::render_text(&checks))?;
     }
     Ok(if worst == crate::doctor::Status::Problem { 1 } else { 0 })
 }
@@ -501,7 +503,7 @@ pub fn doctor(online: bool, timeout: f64, json_out: bool, fix_onboarding: bool) 
 /// For prompts: the provider this shell has applied, from the environment alone.
 pub fn status_short() -> Result<()> {
     if let Some(p) = engine::current_var(names::PROVIDER).filter(|p| !p.is_empty()) {
-        println!("{p}");
+        emit(&format!("{p}\n"))?;
     }
     Ok(())
 }

@@ -12,15 +12,14 @@ use crate::cli::{Cli, ShellName};
 
 pub fn print(shell: ShellName) -> Result<()> {
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     let target = match shell {
         ShellName::Bash => Target::Bash,
         ShellName::Zsh => Target::Zsh,
         ShellName::Fish => Target::Fish,
         ShellName::Powershell => Target::PowerShell,
         ShellName::Cmd => {
-            out.write_all(clink_argmatcher(&cmd).as_bytes())?;
-            return Ok(());
+            return crate::commands::emit(&clink_argmatcher(&cmd));
         }
     };
     clap_complete::generate(target, &mut cmd, "ccenv", &mut out);
@@ -42,13 +41,13 @@ pub fn print(shell: ShellName) -> Result<()> {
             }
         }
     }
-    Ok(())
+    crate::commands::emit(&String::from_utf8(out)?)
 }
 
 pub fn man() -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    Ok(())
+    crate::commands::emit(&String::from_utf8(out)?)
 }
 
 /// A Clink argmatcher: subcommands with their flags, one level of nesting.

@@ -192,10 +192,10 @@ pub fn helper(dir: PathBuf) -> Result<()> {
         _ => bail!("no allowed project at {}: {}", dir.display(), eval.notices().join("; ")),
     };
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        println!("{}", keystore::mask(&secret));
+        crate::commands::emit(&format!("{}\n", keystore::mask(&secret)))?;
         say("masked because standard output is a terminal; Claude Code reads it through a pipe");
     } else {
-        println!("{secret}");
+        crate::commands::emit(&format!("{secret}\n"))?;
     }
     Ok(())
 }

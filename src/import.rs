@@ -121,7 +121,7 @@ pub fn import(opts: Options) -> Result<()> {
 
     let (project_file, moved, left) = project_file(&id, &env);
     imported.extend(moved);
-    print!("{project_file}");
+    crate::commands::emit(&project_file)?;
     say(
         "save the lines above as .claude-provider.toml in each repository that should use this provider, then run `ccenv allow` there",
     );

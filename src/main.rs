@@ -16,13 +16,13 @@ fn main() -> ExitCode {
     }
     // The hook's call skips clap: it is the one command on the per-change path.
     let args: Vec<String> = std::env::args().skip(1).take(5).collect();
-    if let [cmd, shell, pid, rest @ ..] = args.as_slice() {
-        if cmd == "hook-env" && rest.len() <= 1 {
-            if let Ok(pid) = pid.parse() {
-                let said = rest.first().map_or("", String::as_str);
-                return finish(commands::hook_env(shell, pid, said).map(|()| 0));
-            }
-        }
+    if let [cmd, shell, pid, rest @ ..] = args.as_slice()
+        && cmd == "hook-env"
+        && rest.len() <= 1
+        && let Ok(pid) = pid.parse()
+    {
+        let said = rest.first().map_or("", String::as_str);
+        return finish(commands::hook_env(shell, pid, said).map(|()| 0));
     }
     let cli = Cli::parse();
     let result = match cli.command {

@@ -47,10 +47,11 @@ impl Paths {
 /// user typed them), else the real one. `None` when the directory was deleted.
 pub fn current_dir() -> Option<PathBuf> {
     let real = std::env::current_dir().ok()?;
-    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from) {
-        if pwd.is_absolute() && same_dir(&pwd, &real) {
-            return Some(pwd);
-        }
+    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from)
+        && pwd.is_absolute()
+        && same_dir(&pwd, &real)
+    {
+        return Some(pwd);
     }
     Some(real)
 }

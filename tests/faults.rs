@@ -275,7 +275,7 @@ fn racing_writers_lose_nothing() {
         .collect();
     for round in 0..3 {
         let mut children = Vec::new();
-        for i in 0..20 {
+        for (i, project) in projects.iter().enumerate() {
             let mut key = Command::new(common::CCENV);
             key.args(["key", "set", &format!("k{i}")])
                 .env_clear()
@@ -288,10 +288,10 @@ fn racing_writers_lose_nothing() {
             children.push(
                 Command::new(common::CCENV)
                     .arg("allow")
-                    .current_dir(&projects[i])
+                    .current_dir(project)
                     .env_clear()
                     .envs(sb.base_env())
-                    .env("PWD", &projects[i])
+                    .env("PWD", project)
                     .stderr(std::process::Stdio::null())
                     .spawn()
                     .unwrap(),
@@ -300,7 +300,7 @@ fn racing_writers_lose_nothing() {
             children.push(
                 Command::new(common::CCENV)
                     .args(["hook-env", "bash", &i.to_string()])
-                    .current_dir(&projects[i])
+                    .current_dir(project)
                     .env_clear()
                     .envs(sb.base_env())
                     .stdout(std::process::Stdio::null())

@@ -234,7 +234,7 @@ fn watch_reports_each_change_as_a_json_line() {
             let _ = tx.send(serde_json::from_str::<serde_json::Value>(&line).unwrap());
         }
     });
-    let mut next = |what: &str| {
+    let next = |what: &str| {
         rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no line after: {what}"))
     };
     assert!(next("start")["state"].as_str().unwrap().starts_with("no project"));
@@ -255,6 +255,7 @@ fn watch_reports_each_change_as_a_json_line() {
     sb.ok(&dir, &["deny"]);
     assert!(next("deny")["state"].as_str().unwrap().starts_with("denied"));
     let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]
@@ -280,5 +281,83 @@ fn manners_version_no_color_and_exit_codes() {
         };
         assert!(colored(false), "help is styled on a terminal");
         assert!(!colored(true), "NO_COLOR turns styling off");
+    }
+}
+
+/// Each command writes its output to stdout in one write, so a reader that stops early
+/// (`| grep -q`, `| head -1`) cannot make a later write fail the pipeline under pipefail.
+#[test]
+fn data_output_is_one_write() {
+    let sb = Sandbox::new();
+    sb.set_key("glm", "sk-glm-abcdefghijklmnop");
+    let dir = sb.project("p", "glm", "[env]\nAPI_TIMEOUT_MS = \"3000000\"\n");
+    // What users type: both must hold every time, not just usually.
+    let path = sb.base_env().into_iter().find(|(k, _)| k == "PATH").unwrap().1;
+    for _ in 0..30 {
+        let out = Command::new("bash")
+            .args([
+                "-e",
+                "-o",
+                "pipefail",
+                "-c",
+                "ccenv status --json | grep -q '\"base_url\"'; ccenv man | head -1 >/dev/null",
+            ])
+            .current_dir(&dir)
+            .env_clear()
+            .envs(sb.base_env())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    if !have("strace") {
+        return;
+    }
+    let log = sb.path("out/write.log");
+    let cases: &[&[&str]] = &[
+        &["status"],
+        &["status", "--json"],
+        &["providers"],
+        &["providers", "--json"],
+        &["key", "list"],
+        &["doctor"],
+        &["doctor", "--json"],
+        &["export", "--json"],
+        &["export", "--shell", "bash"],
+        &["export", "--shell", "powershell"],
+        &["hook", "zsh"],
+        &["completions", "zsh"],
+        &["completions", "fish"],
+        &["completions", "cmd"],
+        &["man"],
+    ];
+    for args in cases {
+        let mut full = vec!["-f", "-qq", "-e", "trace=write,writev", "-e", "signal=none", "-o"];
+        let log_s = log.to_str().unwrap();
+        full.push(log_s);
+        full.push(CCENV);
+        full.extend_from_slice(args);
+        let out = Command::new("strace")
+            .args(&full)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(sb.base_env())
+            .env("PWD", &dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            !out.stdout.is_empty(),
+            "ccenv {args:?} printed nothing: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let trace = std::fs::read_to_string(&log).unwrap();
+        let call = |l: &str| l.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_string();
+        let writes = trace
+            .lines()
+            .map(call)
+            .filter(|l| l.starts_with("write(1,") || l.starts_with("writev(1,"))
+            .count();
+        assert_eq!(writes, 1, "ccenv {args:?} wrote stdout in {writes} pieces:\n{trace}");
     }
 }

@@ -149,7 +149,7 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
         } as u32)
     };
     let bytes = s.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err("base64 length".into());
     }
     let mut out = Vec::new();
@@ -375,7 +375,7 @@ fn the_hook_script_is_ascii_and_names_the_binary_safely() {
 #[test]
 fn ten_thousand_generated_values_are_assigned_exactly() {
     let sb = Sandbox::new();
-    let values = common::random_values(10_000, 0x5eed_0f_7e11);
+    let values = common::random_values(10_000, 0x005e_ed0f_7e11);
     let mut checked = 0;
     for (n, batch) in common::batches(&values).into_iter().enumerate() {
         let dir = common::env_project(&sb, &format!("b{n}"), &batch);

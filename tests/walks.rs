@@ -124,7 +124,7 @@ fn walks(kind: &'static str) {
                 }
                 _ => {
                     let name = *rng.pick(&["glm", "kimi"]);
-                    if rng.next() % 3 == 0 {
+                    if rng.next().is_multiple_of(3) {
                         sb.ccenv(sb.dir.path(), &["key", "rm", name]);
                     } else {
                         sb.set_key(name, &format!("sk-{name}-{}", rng.next() % 1000));
