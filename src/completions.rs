@@ -24,6 +24,20 @@ pub fn print(shell: ShellName) -> Result<()> {
     };
     clap_complete::generate(target, &mut cmd, "ccenv", &mut out);
     if target == Target::Fish {
+        // clap_complete's fish output offers hidden subcommands (`hook-env`): drop those lines.
+        let hidden: Vec<String> = cmd
+            .get_subcommands()
+            .flat_map(|s| std::iter::once(s).chain(s.get_subcommands()))
+            .filter(|s| s.is_hide_set())
+            .map(|s| format!("-a \"{}\"", s.get_name()))
+            .collect();
+        let text = String::from_utf8(out)?;
+        out = text
+            .lines()
+            .filter(|l| !hidden.iter().any(|h| l.contains(h.as_str())))
+            .flat_map(|l| [l, "\n"])
+            .collect::<String>()
+            .into_bytes();
         // clap_complete's fish output offers no values for positional arguments
         // (`ccenv hook <Tab>` would list files): add them.
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {

@@ -47,6 +47,16 @@ fn completions_work_in_real_shells() {
         for w in ["bash", "zsh", "fish", "powershell", "cmd"] {
             assert!(words.lines().any(|l| l.starts_with(w)), "fish: {words}");
         }
+        let out = Command::new("fish")
+            .args(["--no-config", "-c", &format!("source '{}'; complete -C 'ccenv '", script.display())])
+            .output()
+            .unwrap();
+        let words = String::from_utf8_lossy(&out.stdout);
+        assert!(words.lines().any(|l| l.starts_with("doctor")), "fish: {words}");
+        assert!(
+            !words.lines().any(|l| l.starts_with("hook-env")),
+            "fish offers the hidden hook-env: {words}"
+        );
     }
     if have("zsh") {
         let script = sb.path("out/_ccenv");
