@@ -121,9 +121,8 @@ pub fn hook_env(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
             Ok(t) => (stamp_file.to_string_lossy().into_owned(), t),
             Err(_) => (String::new(), SystemTime::UNIX_EPOCH),
         };
-    let lossy = |v: Vec<PathBuf>| v.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>();
-    out.push_str(&shell.set_local_list("__ccenv_present", &lossy(present)));
-    out.push_str(&shell.set_local_list("__ccenv_absent", &lossy(absent)));
+    out.push_str(&shell.set_path_list("__ccenv_present", &present));
+    out.push_str(&shell.set_path_list("__ccenv_absent", &absent));
     out.push_str(&shell.stamp(&stamp_path, started));
     out.push_str(&shell.set_local("__ccenv_said", &said_now));
     emit(&out)

@@ -103,3 +103,51 @@ fn zsh_unchanged_prompts() {
 fn fish_unchanged_prompts() {
     unchanged_prompts_start_no_process("fish");
 }
+
+/// A project under a directory whose name is not UTF-8 keeps the fast path: the hook is
+/// given the watched files' exact bytes, so its builtin tests find them.
+fn non_utf8_directory_keeps_the_fast_path(kind: &'static str) {
+    use std::os::unix::ffi::OsStrExt;
+    if !have(kind) || !have("script") || !have("strace") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.set_key("glm", "sk-glm-abcdefghijklmnop");
+    let odd = sb.path("work").join(std::ffi::OsStr::from_bytes(b"caf\xe9-\xff\x80"));
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join(".claude-provider.toml"), "provider = \"glm\"\n").unwrap();
+    sb.ok(&odd, &["allow"]);
+    let log = sb.path("out/strace.log");
+    let wrapper = format!("strace -f -qq -e trace=execve -e signal=none -o '{}' ", log.display());
+    let mut sh = Shell::start_wrapped(&sb, kind, &[], &wrapper);
+    sh.run(&format!("cd {}/caf*", sb.path("work").display()));
+    assert_eq!(sh.child_env()["CCENV_PROVIDER"], "glm", "{kind}");
+    let before = ccenv_runs(&log);
+    for _ in 0..20 {
+        sh.enter();
+    }
+    sh.sync();
+    assert_eq!(ccenv_runs(&log), before, "{kind}: unchanged prompts in a non-UTF-8 directory ran ccenv");
+    std::fs::write(odd.join(".claude-provider.toml"), "provider = \"glm\"\nmodel = \"m\"\n").unwrap();
+    sb.ok(&odd, &["allow"]);
+    settle();
+    sh.enter();
+    assert_eq!(sh.child_env()["ANTHROPIC_MODEL"], "m", "{kind}: an edit there is noticed");
+    assert_eq!(ccenv_runs(&log), before + 1, "{kind}");
+    sh.exit();
+}
+
+#[test]
+fn bash_non_utf8_directory() {
+    non_utf8_directory_keeps_the_fast_path("bash");
+}
+
+#[test]
+fn zsh_non_utf8_directory() {
+    non_utf8_directory_keeps_the_fast_path("zsh");
+}
+
+#[test]
+fn fish_non_utf8_directory() {
+    non_utf8_directory_keeps_the_fast_path("fish");
+}

@@ -4,6 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::path::PathBuf;
+
 use super::Shell;
 
 pub struct Clink;
@@ -40,11 +42,11 @@ impl Shell for Clink {
         format!("var {name} {}\n", hex(value))
     }
 
-    fn set_local_list(&self, name: &str, values: &[String]) -> String {
+    fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String {
         let mut line = format!("list {name}");
-        for v in values {
+        for p in paths {
             line.push(' ');
-            line.push_str(&hex(v));
+            line.push_str(&hex(&p.to_string_lossy()));
         }
         line.push('\n');
         line

@@ -4,6 +4,8 @@
 //! `% & | < > ( ) ^ "` are literal, and `set "…"` keeps everything up to the last quote.
 //! What this form cannot carry is refused instead of mangled (shells.md §5).
 
+use std::path::PathBuf;
+
 use super::Shell;
 
 pub struct Cmd;
@@ -30,7 +32,7 @@ impl Shell for Cmd {
         String::new()
     }
 
-    fn set_local_list(&self, _name: &str, _values: &[String]) -> String {
+    fn set_path_list(&self, _name: &str, _paths: &[PathBuf]) -> String {
         String::new()
     }
 

@@ -1,6 +1,8 @@
 //! fish: inside single quotes only `\\` and `\'` are escapes, so POSIX quoting is
 //! injectable here (`'\''` does not close the string in fish).
 
+use std::path::{Path, PathBuf};
+
 use super::Shell;
 
 pub struct Fish;
@@ -27,11 +29,16 @@ impl Shell for Fish {
         format!("set -g {name} {}\n", self.quote(value))
     }
 
-    fn set_local_list(&self, name: &str, values: &[String]) -> String {
+    /// Bytes that are not UTF-8 go unquoted as `\xHH`, which fish reads as that byte.
+    fn quote_path(&self, path: &Path) -> String {
+        super::quote_bytes(path.as_os_str().as_encoded_bytes(), |s| self.quote(s), |b| format!("\\x{b:02x}"))
+    }
+
+    fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String {
         let mut out = format!("set -g {name}");
-        for v in values {
+        for p in paths {
             out.push(' ');
-            out.push_str(&self.quote(v));
+            out.push_str(&self.quote_path(p));
         }
         out.push('\n');
         out

@@ -8,6 +8,7 @@ mod fish;
 mod posix;
 mod powershell;
 
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 pub use clink::Clink;
@@ -25,7 +26,13 @@ pub trait Shell {
     fn unset(&self, name: &str) -> String;
     /// Sets a global shell variable that children do not inherit.
     fn set_local(&self, name: &str, value: &str) -> String;
-    fn set_local_list(&self, name: &str, values: &[String]) -> String;
+    /// A literal that this shell reads back as exactly `path`. By default lossy: fine for
+    /// shells whose paths are Unicode (Windows), and for other shells' UTF-8 paths.
+    fn quote_path(&self, path: &Path) -> String {
+        self.quote(&path.to_string_lossy())
+    }
+    /// Sets a global list of paths that children do not inherit (the watched files).
+    fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String;
     /// The hook script, with `@CCENV@` standing for the quoted path of the binary.
     fn hook_template(&self) -> &'static str;
     /// Why this shell cannot carry `value` safely, if it cannot.
@@ -53,6 +60,21 @@ pub fn from_name(name: &str) -> Option<&'static dyn Shell> {
         "clink" => Some(&Clink),
         _ => None,
     }
+}
+
+/// Quotes the UTF-8 runs of `bytes` with `quote` and writes every other byte with
+/// `escape`, side by side: shells join adjacent quoted parts into one word.
+fn quote_bytes(bytes: &[u8], quote: impl Fn(&str) -> String, escape: impl Fn(u8) -> String) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        if !chunk.valid().is_empty() {
+            out += &quote(chunk.valid());
+        }
+        for &b in chunk.invalid() {
+            out += &escape(b);
+        }
+    }
+    if out.is_empty() { quote("") } else { out }
 }
 
 pub fn hook(shell: &dyn Shell, exe: &str) -> String {

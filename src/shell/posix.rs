@@ -1,5 +1,7 @@
 //! bash and zsh: POSIX single quotes, where every byte but `'` is literal.
 
+use std::path::{Path, PathBuf};
+
 use super::Shell;
 
 pub struct Posix {
@@ -30,9 +32,18 @@ impl Shell for Posix {
         format!("{declare}{name}={}\n", self.quote(value))
     }
 
-    fn set_local_list(&self, name: &str, values: &[String]) -> String {
+    /// Bytes that are not UTF-8 go in `$'\xHH'`, so `[[ -e … ]]` finds the very file.
+    fn quote_path(&self, path: &Path) -> String {
+        super::quote_bytes(
+            path.as_os_str().as_encoded_bytes(),
+            |s| self.quote(s),
+            |b| format!("$'\\x{b:02x}'"),
+        )
+    }
+
+    fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String {
         let declare = if self.zsh { "typeset -ga " } else { "" };
-        let items: Vec<String> = values.iter().map(|v| self.quote(v)).collect();
+        let items: Vec<String> = paths.iter().map(|p| self.quote_path(p)).collect();
         format!("{declare}{name}=({})\n", items.join(" "))
     }
 

@@ -6,6 +6,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::path::PathBuf;
+
 use super::Shell;
 
 pub struct PowerShell;
@@ -38,8 +40,8 @@ impl Shell for PowerShell {
         format!("$global:{name} = {}\n", self.quote(value))
     }
 
-    fn set_local_list(&self, name: &str, values: &[String]) -> String {
-        let items: Vec<String> = values.iter().map(|v| self.quote(v)).collect();
+    fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String {
+        let items: Vec<String> = paths.iter().map(|p| self.quote_path(p)).collect();
         format!("$global:{name} = @({})\n", items.join(", "))
     }
 
