@@ -33,10 +33,15 @@ pub fn watch(dir: Option<PathBuf>) -> Result<()> {
     let mut watched =
         vec![paths.config_dir.clone(), paths.data_dir.join("allow"), paths.data_dir.join("deny")];
     watched.extend(dir.ancestors().map(PathBuf::from));
-    for d in &watched {
-        // A folder that vanished or cannot be read is simply not watched.
-        let _ = watcher.watch(d, RecursiveMode::NonRecursive);
-    }
+    // A folder that does not exist or cannot be read is not watched. A folder deleted and
+    // made again is a new inode that the old watch does not see: after every change the
+    // folders are watched again (a no-op for those still watched).
+    let rewatch = |watcher: &mut notify::RecommendedWatcher| {
+        for d in &watched {
+            let _ = watcher.watch(d, RecursiveMode::NonRecursive);
+        }
+    };
+    rewatch(&mut watcher);
 
     let mut last = String::new();
     let mut out = std::io::stdout().lock();
@@ -61,5 +66,6 @@ pub fn watch(dir: Option<PathBuf>) -> Result<()> {
         }
         // Editors save in several steps: wait for the burst to end.
         while rx.recv_timeout(Duration::from_millis(60)).is_ok() {}
+        rewatch(&mut watcher);
     }
 }

@@ -264,6 +264,16 @@ fn watch_reports_each_change_as_a_json_line() {
     assert!(next(".local")["state"].as_str().unwrap().contains("changed since allowed"));
     sb.ok(&dir, &["deny"]);
     assert!(next("deny")["state"].as_str().unwrap().starts_with("denied"));
+    // The project folder deleted and made again (a re-clone): edits in the new folder are seen.
+    std::fs::remove_dir_all(sb.path("work/app")).unwrap();
+    assert!(next("rm -rf")["state"].as_str().unwrap().starts_with("no project"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&project, "provider = \"glm\"\nmodel = \"again\"\n").unwrap();
+    let v = next("a file in the new folder");
+    assert!(v["state"].as_str().unwrap().starts_with("denied"), "{v}");
+    sb.ok(&dir, &["allow"]);
+    assert_eq!(next("allow again")["provider"]["models"]["main"], "again");
     let _ = child.kill();
     let _ = child.wait();
 }
