@@ -56,7 +56,7 @@ pub fn watch(dir: Option<PathBuf>) -> Result<()> {
         let line = serde_json::to_string(&report)?;
         if line != last {
             // A closed pipe ends the watch.
-            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            if out.write_all(format!("{line}\n").as_bytes()).and_then(|()| out.flush()).is_err() {
                 return Ok(());
             }
             last = line;
