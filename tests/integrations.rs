@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -227,7 +228,9 @@ fn the_mise_recipe_works_alone_and_beside_the_hook() {
 
 #[test]
 fn watch_reports_each_change_as_a_json_line() {
-    let sb = Sandbox::new();
+    // Not under /tmp: watch follows DIR's ancestors, and other tests' writes in /tmp would
+    // wake it, hiding a change it missed.
+    let sb = Sandbox::new_in(Path::new(env!("CARGO_TARGET_TMPDIR")));
     let dir = sb.work("app/sub");
     let mut child = Command::new(CCENV)
         .args(["watch", dir.to_str().unwrap()])

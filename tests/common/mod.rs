@@ -40,7 +40,12 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        let s = Sandbox { dir: tempfile::Builder::new().prefix("ccenv-test-").tempdir().unwrap() };
+        Sandbox::new_in(&std::env::temp_dir())
+    }
+
+    /// A sandbox under `base`: for tests that watch its ancestors and want them quiet.
+    pub fn new_in(base: &Path) -> Sandbox {
+        let s = Sandbox { dir: tempfile::Builder::new().prefix("ccenv-test-").tempdir_in(base).unwrap() };
         for d in ["home", "cfg", "data", "work", "out"] {
             std::fs::create_dir_all(s.path(d)).unwrap();
         }
