@@ -52,7 +52,9 @@ impl TrustStore {
         // Line 1: the root (for people reading the folder); line 2: the content digest.
         let mut lines = text.lines();
         let (recorded_root, recorded_digest) = (lines.next(), lines.next());
-        if recorded_root == Some(&*root.to_string_lossy()) && recorded_digest == Some(digest) {
+        if recorded_root.is_some_and(|r| same_root(r, &root.to_string_lossy()))
+            && recorded_digest == Some(digest)
+        {
             Ok(Trust::Allowed)
         } else {
             Ok(Trust::Changed)
@@ -81,6 +83,11 @@ fn remove_if_present(path: &Path) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// Whether a recorded root names `root`: case-insensitive on Windows, as paths are there.
+fn same_root(recorded: &str, root: &str) -> bool {
+    if cfg!(unix) { recorded == root } else { recorded.to_lowercase() == root.to_lowercase() }
 }
 
 /// A file name for records about `root` (case-insensitive on Windows, as paths are).
