@@ -4,60 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::server::{Reply, Server};
 use common::{Sandbox, Shell, have};
 use serde_json::Value;
 
 const KEY: &str = "sk-doctor-secret-0123456789";
-
-/// Answers every request with `reply(body)`: `Some((status, json))`, or `None` to
-/// hold the connection without answering. Records request heads and bodies.
-fn serve(reply: fn(&str) -> Option<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                let mut len = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                    head.push_str(&line);
-                }
-                let mut body = vec![0; len];
-                let _ = reader.read_exact(&mut body);
-                let body = String::from_utf8_lossy(&body).into_owned();
-                log.lock().unwrap().push(format!("{head}\n{body}"));
-                match reply(&body) {
-                    Some((status, json)) => {
-                        let mut s = stream;
-                        let _ = write!(
-                            s,
-                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
-                            json.len()
-                        );
-                    }
-                    None => std::thread::sleep(Duration::from_secs(20)),
-                }
-            });
-        }
-    });
-    (url, seen)
-}
 
 fn doctor_json(sb: &Sandbox, dir: &std::path::Path, args: &[&str]) -> (Value, i32) {
     let mut all = vec!["doctor", "--json"];
@@ -82,31 +35,28 @@ fn project_on(sb: &Sandbox, url: &str) -> std::path::PathBuf {
 
 #[test]
 fn online_reports_a_working_anthropic_endpoint_with_latency() {
-    let (url, seen) = serve(|_| {
-        Some((200, r#"{"id":"m","type":"message","role":"assistant","model":"loop-model","content":[{"type":"text","text":"p"}],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":1}}"#.into()))
+    let server = Server::answering(|_| {
+        Some((200, "application/json", r#"{"id":"m","type":"message","role":"assistant","model":"loop-model","content":[{"type":"text","text":"p"}],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":1}}"#.into()))
     });
     let sb = Sandbox::new();
-    let dir = project_on(&sb, &url);
+    let dir = project_on(&sb, &server.url());
     let (v, _) = doctor_json(&sb, &dir, &["--online"]);
     let online = find(&v, "online")[0];
     assert_eq!(online["status"], "ok", "{online}");
     let summary = online["summary"].as_str().unwrap();
     assert!(summary.contains("speaks the Anthropic Messages API") && summary.contains(" ms"), "{summary}");
-    let request = seen.lock().unwrap()[0].clone();
-    assert!(request.starts_with("POST /v1/messages "), "{request}");
-    assert!(
-        request.to_ascii_lowercase().contains(&format!("authorization: bearer {}", KEY.to_ascii_lowercase()))
-    );
-    assert!(request.contains("\"max_tokens\":1"), "{request}");
+    let request = server.all()[0].clone();
+    assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v1/messages"), "{request:?}");
+    assert_eq!(request.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert!(request.body.contains("\"max_tokens\":1"), "{request:?}");
 }
 
 #[test]
 fn online_tells_the_failures_apart() {
-    type Reply = fn(&str) -> Option<(u16, String)>;
     let cases: [(Reply, &str); 4] = [
         (
             |_| {
-                Some((404, r#"{"error":{"message":"Invalid URL (POST /v1/messages)","type":"invalid_request_error","param":null,"code":null}}"#.into()))
+                Some((404, "application/json", r#"{"error":{"message":"Invalid URL (POST /v1/messages)","type":"invalid_request_error","param":null,"code":null}}"#.into()))
             },
             "no Anthropic Messages endpoint",
         ),
@@ -114,6 +64,7 @@ fn online_tells_the_failures_apart() {
             |_| {
                 Some((
                     401,
+                    "application/json",
                     format!(
                         r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid key {KEY}"}}}}"#
                     ),
@@ -125,6 +76,7 @@ fn online_tells_the_failures_apart() {
             |_| {
                 Some((
                     404,
+                    "application/json",
                     r#"{"type":"error","error":{"type":"not_found_error","message":"model: loop-model"}}"#
                         .into(),
                 ))
@@ -134,9 +86,9 @@ fn online_tells_the_failures_apart() {
         (|_| None, "no answer within 1s"),
     ];
     for (reply, expected) in cases {
-        let (url, _) = serve(reply);
+        let server = Server::answering(reply);
         let sb = Sandbox::new();
-        let dir = project_on(&sb, &url);
+        let dir = project_on(&sb, &server.url());
         let started = Instant::now();
         let (v, code) = doctor_json(&sb, &dir, &["--online", "--timeout", "1"]);
         assert!(started.elapsed() < Duration::from_secs(8), "bounded in time");

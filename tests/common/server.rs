@@ -1,5 +1,6 @@
-//! A minimal Anthropic Messages endpoint on 127.0.0.1 that records every request:
-//! streaming (SSE) and plain answers, count_tokens, 404 for anything else.
+//! A loopback HTTP server on 127.0.0.1 that records every request. By default it plays
+//! a minimal Anthropic Messages endpoint: streaming (SSE) and plain answers,
+//! count_tokens, 404 for anything else; tests may give it other answers.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,14 +25,22 @@ impl Request {
     }
 }
 
-/// A minimal Anthropic Messages endpoint on 127.0.0.1 that records every request.
+/// The answer to a request: status, content type and body; `None` holds the connection
+/// open without answering (a server that never replies).
+pub type Reply = fn(&Request) -> Option<(u16, &'static str, String)>;
+
 pub struct Server {
     port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
 }
 
 impl Server {
+    /// A minimal Anthropic Messages endpoint.
     pub fn start() -> Server {
+        Server::answering(anthropic)
+    }
+
+    pub fn answering(reply: Reply) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -40,7 +49,7 @@ impl Server {
             for stream in listener.incoming().flatten() {
                 let log = log.clone();
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &log);
+                    let _ = handle(stream, &log, reply);
                 });
             }
         });
@@ -61,7 +70,7 @@ impl Server {
     }
 }
 
-fn handle(stream: TcpStream, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
+fn handle(stream: TcpStream, log: &Mutex<Vec<Request>>, reply: Reply) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
@@ -82,32 +91,38 @@ fn handle(stream: TcpStream, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
         headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let req =
-        Request { method, path: path.clone(), headers, body: String::from_utf8_lossy(&body).into_owned() };
-    let model = req.model().unwrap_or_else(|| "unknown".into());
-    let stream_wanted = req.body.contains("\"stream\":true") || req.body.contains("\"stream\": true");
+    let req = Request { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() };
+    let answer = reply(&req);
     log.lock().unwrap().push(req);
-
-    let mut out = stream;
-    let (status, content_type, body) = if path.starts_with("/v1/messages/count_tokens") {
-        ("200 OK", "application/json", r#"{"input_tokens":3}"#.to_string())
-    } else if path.starts_with("/v1/messages") && stream_wanted {
-        ("200 OK", "text/event-stream", sse(&model))
-    } else if path.starts_with("/v1/messages") {
-        ("200 OK", "application/json", message_json(&model).to_string())
-    } else {
-        (
-            "404 Not Found",
-            "application/json",
-            r#"{"type":"error","error":{"type":"not_found_error","message":"no"}}"#.into(),
-        )
+    let Some((status, content_type, body)) = answer else {
+        std::thread::sleep(Duration::from_secs(20));
+        return Ok(());
     };
+    let mut out = stream;
     write!(
         out,
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )?;
     out.flush()
+}
+
+fn anthropic(req: &Request) -> Option<(u16, &'static str, String)> {
+    let model = req.model().unwrap_or_else(|| "unknown".into());
+    let stream_wanted = req.body.contains("\"stream\":true") || req.body.contains("\"stream\": true");
+    Some(if req.path.starts_with("/v1/messages/count_tokens") {
+        (200, "application/json", r#"{"input_tokens":3}"#.to_string())
+    } else if req.path.starts_with("/v1/messages") && stream_wanted {
+        (200, "text/event-stream", sse(&model))
+    } else if req.path.starts_with("/v1/messages") {
+        (200, "application/json", message_json(&model).to_string())
+    } else {
+        (
+            404,
+            "application/json",
+            r#"{"type":"error","error":{"type":"not_found_error","message":"no"}}"#.into(),
+        )
+    })
 }
 
 fn message_json(model: &str) -> serde_json::Value {
