@@ -104,33 +104,8 @@ fn clink_script_applies_and_restores_hostile_values_exactly() {
         return;
     }
     let sb = Sandbox::new();
-    let values: Vec<String> = [
-        "",
-        "'",
-        "\"",
-        "\\",
-        "a\\",
-        "%PATH%",
-        "!x!",
-        "^",
-        "a\"&echo PWNED&rem \"",
-        "\n",
-        "\r\n",
-        "\t",
-        "\u{1a}",
-        "x’; Write-Host pwned; ’",
-        "Ē",
-        "日本",
-        "😀",
-        "]]",
-        "--[[",
-        "\\0",
-        "\\x41",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("{}end", "é".repeat(3000))])
-    .collect();
+    let values: Vec<String> =
+        common::hostile_values().into_iter().chain([format!("{}end", "é".repeat(3000))]).collect();
     let proj = common::env_project(&sb, "p", &common::indexed(&values));
     let outside = sb.work("outside");
 

@@ -246,49 +246,7 @@ fn the_tokenizer_follows_powershell_string_rules() {
 }
 
 fn corpus() -> Vec<String> {
-    let mut v: Vec<String> = [
-        "",
-        "'",
-        "''",
-        "\\",
-        "a\\",
-        "`",
-        "`n",
-        "$(whoami)",
-        "$env:PATH",
-        "@(1)",
-        "\"",
-        "“x”",
-        "x’; Write-Host pwned; ’",
-        "‘’‚‛",
-        "Ē",
-        "é",
-        "日本",
-        "😀",
-        "\n",
-        "\r\n",
-        "\t",
-        "\u{1b}[31m",
-        "\u{7f}",
-        "\u{a0}",
-        "a b  c ",
-        "-e",
-        "#",
-        "; Remove-Item -Recurse C:\\",
-        "${x}",
-        "%PATH%",
-        "!x!",
-        "^",
-        "&",
-        "|",
-        "<>",
-        "()",
-        "{}",
-        "[char]0x41",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut v = common::hostile_values();
     v.push("’".repeat(3000));
     v.push("A".repeat(4096));
     v

@@ -10,71 +10,10 @@ use std::process::Command;
 
 use common::{Sandbox, Shell, batches, have, random_values};
 
-/// shells.md §10, with canaries that would be created if a value ever ran.
+/// The shared hostile values, with canaries that would be created if a value ever ran.
 fn corpus(canary_dir: &Path) -> Vec<String> {
     let c = |n: &str| canary_dir.join(n).display().to_string();
-    let mut v: Vec<String> = [
-        "",
-        "'",
-        "''",
-        "\\",
-        "a\\",
-        "\\'",
-        "\\\\'",
-        "\"",
-        "\"\"",
-        "\"&\"",
-        "a\"&echo PWNED&rem \"",
-        "x\" & echo PWNED & \"",
-        "${HOME}",
-        "%PATH%",
-        "%%",
-        "100%",
-        "!",
-        "!!",
-        "!PATH!",
-        "^",
-        "^!",
-        "\"^",
-        "^a^b",
-        "a b  c ",
-        "-e",
-        "--help",
-        "\n",
-        "x\n\n",
-        "\r\n",
-        "\t",
-        "\u{1b}[31m",
-        "\u{7f}",
-        "\u{1a}",
-        "\u{a0}",
-        "‘’‚‛",
-        "x’; Write-Host pwned; ’",
-        "“”„",
-        "é",
-        "日本",
-        "😀",
-        "Ē",
-        "{a,b}",
-        "*?[",
-        ";&|<>()~",
-        "a=b==c",
-        "https://h/p?a=1&b=2#f",
-        "$'\\x41'",
-        "\\x41",
-        "$",
-        "$$",
-        "#",
-        "set -gx PWNED 1",
-        "end",
-        "'\\''",
-        "\\\n",
-        "(echo PWNED)",
-        "\\'; echo PWNED; #",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut v = common::hostile_values();
     v.extend([
         format!("$(touch {})", c("dollar")),
         format!("`touch {}`", c("backtick")),

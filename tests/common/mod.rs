@@ -309,6 +309,92 @@ pub fn comparable(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// shells.md §10: the quote, escape and expansion characters of every supported shell
+/// (and of Lua, for Clink), control characters and non-ASCII. Every round-trip test
+/// starts from these and adds its own (canaries, long values).
+pub fn hostile_values() -> Vec<String> {
+    [
+        "",
+        "'",
+        "''",
+        "\\",
+        "a\\",
+        "\\'",
+        "\\\\'",
+        "\"",
+        "\"\"",
+        "\"&\"",
+        "a\"&echo PWNED&rem \"",
+        "x\" & echo PWNED & \"",
+        "${HOME}",
+        "%PATH%",
+        "%%",
+        "100%",
+        "!",
+        "!!",
+        "!PATH!",
+        "^",
+        "^!",
+        "\"^",
+        "^a^b",
+        "a b  c ",
+        "-e",
+        "--help",
+        "\n",
+        "x\n\n",
+        "\r\n",
+        "\t",
+        "\u{1b}[31m",
+        "\u{7f}",
+        "\u{1a}",
+        "\u{a0}",
+        "‘’‚‛",
+        "x’; Write-Host pwned; ’",
+        "“”„",
+        "é",
+        "日本",
+        "😀",
+        "Ē",
+        "{a,b}",
+        "*?[",
+        ";&|<>()~",
+        "a=b==c",
+        "https://h/p?a=1&b=2#f",
+        "$'\\x41'",
+        "\\x41",
+        "$",
+        "$$",
+        "#",
+        "set -gx PWNED 1",
+        "end",
+        "'\\''",
+        "\\\n",
+        "(echo PWNED)",
+        "\\'; echo PWNED; #",
+        "`",
+        "`n",
+        "$(whoami)",
+        "$env:PATH",
+        "@(1)",
+        "${x}",
+        "“x”",
+        "; Remove-Item -Recurse C:\\",
+        "[char]0x41",
+        "!x!",
+        "&",
+        "|",
+        "<>",
+        "()",
+        "{}",
+        "]]",
+        "--[[",
+        "\\0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// Seeded, so a failure reproduces: full Unicode (no NUL, no surrogates), weighted
 /// toward the characters that end strings in some shell.
 pub fn random_values(count: usize, seed: u64) -> Vec<String> {
