@@ -1,7 +1,8 @@
 # ccenv hook for fish. Install with this line in ~/.config/fish/config.fish:
 #   ccenv hook fish | source
-# An unchanged prompt starts no process: __ccenv_changed compares the directory and
-# the files ccenv watched on its last run against a stamp, with shell builtins only.
+# An unchanged prompt starts no process: __ccenv_changed compares the directory,
+# CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
+# against a stamp, with shell builtins only.
 
 # Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
 set -gx CCENV_SHELL "fish:$fish_pid"
