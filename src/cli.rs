@@ -1,9 +1,11 @@
-//! The command line, as clap reads it. Implementations live in `commands`.
+//! The command line, as clap reads it. Each subcommand is run by its file in `cmd/`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+
+pub use crate::shell::ShellName;
 
 #[derive(Parser)]
 #[command(
@@ -22,30 +24,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ShellName {
-    Bash,
-    Zsh,
-    Fish,
-    /// Windows PowerShell 5.1 and PowerShell 7
-    #[value(alias = "pwsh")]
-    Powershell,
-    /// cmd.exe: the hook is a Clink script; export prints `set` lines
-    Cmd,
-}
-
-impl ShellName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShellName::Bash => "bash",
-            ShellName::Zsh => "zsh",
-            ShellName::Fish => "fish",
-            ShellName::Powershell => "powershell",
-            ShellName::Cmd => "cmd",
-        }
-    }
 }
 
 #[derive(Subcommand)]

@@ -1,30 +1,28 @@
 //! ccenv: pin a Claude Code provider per repository.
 //!
-//! Pure core: `project` + `provider` → `resolve` (what a project wants) → `envdiff`
-//! (how to get there and back). Around it: `engine` (reads files and stores),
-//! `shell` (one emitter per shell), `commands` and friends (the CLI), `claude`
-//! (Claude Code's own files), `doctor`.
+//! The data flow, one directory per step (docs/architecture.md has the map):
+//!
+//! - `config/`: what the user wrote — the project file found by walking up, the provider
+//!   catalog (presets + config.toml), variable names, located errors.
+//! - `core/`: pure — `resolve` (project + provider → the variables it wants),
+//!   `envdiff` (environment now + snapshot + wanted → operations), `outcome` (what
+//!   applies here, and the one place it is put into words).
+//! - `context.rs`: the boundary — an environment passed in as a map, the working
+//!   directory and ccenv's folders; evaluates a directory and plans a change without
+//!   writing anything.
+//! - `shell/`: one renderer per shell of a computed change, and the hook scripts.
+//! - `store/`: what ccenv keeps on disk — trust, keys, snapshots, stamps.
+//! - `claude/`: Claude Code's own settings files. `doctor/`: the checks.
+//! - `cli.rs` + `cmd/`: the command line, one file per subcommand; `output.rs`: the
+//!   one place text reaches the terminal.
 
-pub mod claude;
+mod claude;
 pub mod cli;
-pub mod commands;
-pub mod completions;
-pub mod diagnostic;
-pub mod doctor;
-pub mod engine;
-pub mod envdiff;
-pub mod exec;
-pub mod fsutil;
-pub mod ide;
-pub mod import;
-pub mod jsonedit;
-pub mod keystore;
-pub mod names;
-pub mod paths;
-pub mod project;
-pub mod provider;
-pub mod resolve;
+pub mod cmd;
+pub mod config;
+mod context;
+pub mod core;
+mod doctor;
+mod output;
 pub mod shell;
-pub mod state;
-pub mod trust;
-pub mod watch;
+pub mod store;

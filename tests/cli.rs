@@ -230,7 +230,7 @@ fn hooks_are_valid_scripts() {
     }
     if common::have("shellcheck") {
         let out = std::process::Command::new("shellcheck")
-            .args(["-s", "bash", concat!(env!("CARGO_MANIFEST_DIR"), "/shell/ccenv.bash")])
+            .args(["-s", "bash", concat!(env!("CARGO_MANIFEST_DIR"), "/src/shell/hooks/ccenv.bash")])
             .output()
             .unwrap();
         assert!(out.status.success(), "shellcheck: {}", stdout(&out));

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
-use ccenv::provider::Catalog;
+use ccenv::config::provider::Catalog;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    match ccenv::project::parse(Path::new("f"), text) {
+    match ccenv::config::project::parse(Path::new("f"), text) {
         Ok(settings) if settings.provider.is_some() => {
-            let _ = ccenv::resolve::resolve(&settings, &Catalog::builtin());
+            let _ = ccenv::core::resolve::resolve(&settings, &Catalog::builtin());
         }
         Ok(_) => {}
         Err(d) => assert!(d.at.line >= 1 && d.at.line <= text.lines().count().max(1) + 1, "{d}"),

@@ -7,11 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Some(state) = ccenv::state::State::decode(text) {
+        if let Some(state) = ccenv::store::snapshots::State::decode(text) {
             assert!(state.snapshot_id.bytes().all(|b| b.is_ascii_hexdigit()));
-            assert!(state.names.iter().all(|n| ccenv::names::is_valid(n)));
-            assert_eq!(ccenv::state::State::decode(&state.encode()), Some(state));
+            assert!(state.names.iter().all(|n| ccenv::config::names::is_valid(n)));
+            assert_eq!(ccenv::store::snapshots::State::decode(&state.encode()), Some(state));
         }
     }
-    let _ = ccenv::state::parse_snapshot(data);
+    let _ = ccenv::store::snapshots::parse_snapshot(data);
 });

@@ -6,5 +6,5 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    let _ = ccenv::provider::Catalog::with_user_config(Path::new("config.toml"), text);
+    let _ = ccenv::config::provider::Catalog::with_user_config(Path::new("config.toml"), text);
 });

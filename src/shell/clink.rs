@@ -1,4 +1,4 @@
-//! What the Clink hook (shell/ccenv.lua) reads: one instruction per line, values in
+//! What the Clink hook (hooks/ccenv.lua) reads: one instruction per line, values in
 //! hex, so the Lua side parses data and never loads code.
 //!   set NAME HEX · unset NAME · var NAME HEX · list NAME HEX…
 
@@ -6,15 +6,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::path::PathBuf;
 
-use super::Shell;
+use super::{Hook, Statements};
+use crate::core::hex;
 
-pub struct Clink;
+pub(crate) struct Clink;
 
-fn hex(value: &str) -> String {
-    value.bytes().map(|b| format!("{b:02x}")).collect()
+impl Statements for Clink {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("set {name} {}\n", hex(value.as_bytes()))
+    }
+
+    fn unset(&self, name: &str) -> String {
+        format!("unset {name}\n")
+    }
 }
 
-impl Shell for Clink {
+impl Hook for Clink {
     /// For embedding the binary's path in the Lua script: a Lua long-bracket-free
     /// string with every byte outside printable ASCII, `"` and `\` as `\ddd`.
     fn quote(&self, value: &str) -> String {
@@ -30,30 +37,22 @@ impl Shell for Clink {
         out
     }
 
-    fn export(&self, name: &str, value: &str) -> String {
-        format!("set {name} {}\n", hex(value))
-    }
-
-    fn unset(&self, name: &str) -> String {
-        format!("unset {name}\n")
-    }
-
     fn set_local(&self, name: &str, value: &str) -> String {
-        format!("var {name} {}\n", hex(value))
+        format!("var {name} {}\n", hex(value.as_bytes()))
     }
 
     fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String {
         let mut line = format!("list {name}");
         for p in paths {
             line.push(' ');
-            line.push_str(&hex(&p.to_string_lossy()));
+            line.push_str(&hex(p.to_string_lossy().as_bytes()));
         }
         line.push('\n');
         line
     }
 
-    fn hook_template(&self) -> &'static str {
-        include_str!("../../shell/ccenv.lua")
+    fn template(&self) -> &'static str {
+        include_str!("hooks/ccenv.lua")
     }
 
     /// Clink reports file times in whole seconds.

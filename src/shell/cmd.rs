@@ -2,23 +2,16 @@
 //!   for /f "delims=" %i in ('ccenv export --shell cmd') do @%i
 //! FOR-variable text is substituted after `%` expansion and is not re-tokenized, so
 //! `% & | < > ( ) ^ "` are literal, and `set "…"` keeps everything up to the last quote.
-//! What this form cannot carry is refused instead of mangled (shells.md §5).
+//! What this form cannot carry is refused instead of mangled (docs/shells.md, "cmd").
 
-use std::path::PathBuf;
+use super::Statements;
 
-use super::Shell;
-
-pub struct Cmd;
+pub(crate) struct Cmd;
 
 /// cmd's line limit is 8191 characters; leave room for `set "NAME=` and the quote.
 const MAX_VALUE: usize = 8000;
 
-impl Shell for Cmd {
-    /// Only the hook uses `quote`, and cmd's hook is the Clink script: a Lua literal.
-    fn quote(&self, value: &str) -> String {
-        super::Clink.quote(value)
-    }
-
+impl Statements for Cmd {
     fn export(&self, name: &str, value: &str) -> String {
         // cmd has no empty variables: `set "NAME="` removes it.
         format!("set \"{name}={value}\"\n")
@@ -26,19 +19,6 @@ impl Shell for Cmd {
 
     fn unset(&self, name: &str) -> String {
         format!("set \"{name}=\"\n")
-    }
-
-    fn set_local(&self, _name: &str, _value: &str) -> String {
-        String::new()
-    }
-
-    fn set_path_list(&self, _name: &str, _paths: &[PathBuf]) -> String {
-        String::new()
-    }
-
-    /// `ccenv hook cmd` prints the Clink script: plain cmd has no prompt hook.
-    fn hook_template(&self) -> &'static str {
-        super::Clink.hook_template()
     }
 
     fn refuse(&self, value: &str) -> Option<String> {

@@ -3,16 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Shell;
+use super::{Hook, Statements};
 
-pub struct Fish;
+pub(crate) struct Fish;
 
-impl Shell for Fish {
-    fn quote(&self, value: &str) -> String {
-        debug_assert!(!value.contains('\0'));
-        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
-
+impl Statements for Fish {
     fn export(&self, name: &str, value: &str) -> String {
         format!("set -gx {name} {}\n", self.quote(value))
     }
@@ -23,6 +18,13 @@ impl Shell for Fish {
         // (an unexported one does not, fish 3.6): children see "", which Claude Code
         // treats as unset, and the universal, shared by every fish, stays untouched.
         format!("set -e -g {name}; if set -q {name}; set -gx {name} ''; end\n")
+    }
+}
+
+impl Hook for Fish {
+    fn quote(&self, value: &str) -> String {
+        debug_assert!(!value.contains('\0'));
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
     }
 
     fn set_local(&self, name: &str, value: &str) -> String {
@@ -44,7 +46,7 @@ impl Shell for Fish {
         out
     }
 
-    fn hook_template(&self) -> &'static str {
-        include_str!("../../shell/ccenv.fish")
+    fn template(&self) -> &'static str {
+        include_str!("hooks/ccenv.fish")
     }
 }

@@ -1,29 +1,65 @@
-//! One emitter per shell behind one small trait of pure string builders. Every value
-//! that reaches a shell goes through that shell's builder; names are checked against
-//! `names::is_valid` before they get here, so names are never quoted.
+//! One renderer per shell: a computed change (`core::envdiff::Op`s) becomes statements
+//! that shell reads back exactly, and the hook's own state (watched paths, stamp,
+//! what was said) becomes that shell's variables. Every value goes through the shell's
+//! quoting (the rules and their measurements: docs/shells.md); names are checked by
+//! `config::names::is_valid` before they get here, so names are never quoted. The hook
+//! scripts are in `hooks/`, beside their renderers.
 
 mod clink;
 mod cmd;
 mod fish;
 mod posix;
 mod powershell;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use clink::Clink;
-pub use cmd::Cmd;
-pub use fish::Fish;
-pub use posix::Posix;
-pub use powershell::PowerShell;
+use clap::ValueEnum;
 
-pub trait Shell {
-    /// A literal that this shell reads back as exactly `value` (which has no NUL).
-    fn quote(&self, value: &str) -> String;
+use crate::core::envdiff::Op;
+use crate::output::{is_secret_name, mask};
+
+use clink::Clink;
+use cmd::Cmd;
+use fish::Fish;
+use posix::Posix;
+use powershell::PowerShell;
+
+/// The shells ccenv speaks, named once: clap reads them from the command line and the
+/// hook's `hook-env` call names them with `from_name`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShellName {
+    Bash,
+    Zsh,
+    Fish,
+    /// Windows PowerShell 5.1 and PowerShell 7
+    #[value(alias = "pwsh")]
+    Powershell,
+    /// cmd.exe: the hook is a Clink script; export prints `set` lines
+    Cmd,
+    /// The data format the Clink hook reads (`hook-env clink` only)
+    #[value(skip)]
+    Clink,
+}
+
+/// Statements that change exported variables.
+pub(crate) trait Statements {
     /// Sets an exported variable.
     fn export(&self, name: &str, value: &str) -> String;
     /// Removes a variable from this shell and from what its children inherit.
     fn unset(&self, name: &str) -> String;
+    /// Why this shell cannot carry `value` safely, if it cannot.
+    fn refuse(&self, _value: &str) -> Option<String> {
+        None
+    }
+}
+
+/// What a prompt hook needs besides statements: its script, and its own variables.
+pub(crate) trait Hook: Statements {
+    /// A literal that this shell reads back as exactly `value` (which has no NUL).
+    fn quote(&self, value: &str) -> String;
     /// Sets a global shell variable that children do not inherit.
     fn set_local(&self, name: &str, value: &str) -> String;
     /// A literal that this shell reads back as exactly `path`. By default lossy: fine for
@@ -34,11 +70,7 @@ pub trait Shell {
     /// Sets a global list of paths that children do not inherit (the watched files).
     fn set_path_list(&self, name: &str, paths: &[PathBuf]) -> String;
     /// The hook script, with `@CCENV@` standing for the quoted path of the binary.
-    fn hook_template(&self) -> &'static str;
-    /// Why this shell cannot carry `value` safely, if it cannot.
-    fn refuse(&self, _value: &str) -> Option<String> {
-        None
-    }
+    fn template(&self) -> &'static str;
     /// What the hook compares watched files' times against: by default a stamp file
     /// (`-nt`); hooks that read file times in-process keep the start time as a number.
     fn stamp(&self, stamp_file: &str, _started: SystemTime) -> String {
@@ -46,20 +78,129 @@ pub trait Shell {
     }
 }
 
-pub const BASH: Posix = Posix { hook: include_str!("../../shell/ccenv.bash"), zsh: false };
-pub const ZSH: Posix = Posix { hook: include_str!("../../shell/ccenv.zsh"), zsh: true };
+const BASH: Posix = Posix { hook: include_str!("hooks/ccenv.bash"), zsh: false };
+const ZSH: Posix = Posix { hook: include_str!("hooks/ccenv.zsh"), zsh: true };
 
-/// `hook-env` shells: what the hooks call. `clink` is the data format the cmd hook reads.
-pub fn from_name(name: &str) -> Option<&'static dyn Shell> {
-    match name {
-        "bash" => Some(&BASH),
-        "zsh" => Some(&ZSH),
-        "fish" => Some(&Fish),
-        "powershell" | "pwsh" => Some(&PowerShell),
-        "cmd" => Some(&Cmd),
-        "clink" => Some(&Clink),
-        _ => None,
+impl ShellName {
+    /// The names `hook-env` takes (what each hook script passes).
+    pub fn from_name(name: &str) -> Option<ShellName> {
+        Some(match name {
+            "bash" => ShellName::Bash,
+            "zsh" => ShellName::Zsh,
+            "fish" => ShellName::Fish,
+            "powershell" | "pwsh" => ShellName::Powershell,
+            "cmd" => ShellName::Cmd,
+            "clink" => ShellName::Clink,
+            _ => return None,
+        })
     }
+
+    pub(crate) fn statements(self) -> &'static dyn Statements {
+        match self.hook() {
+            Some(h) => h,
+            None => &Cmd,
+        }
+    }
+
+    /// The shell's hook side; plain cmd has none (its hook is the Clink script).
+    pub(crate) fn hook(self) -> Option<&'static dyn Hook> {
+        match self {
+            ShellName::Bash => Some(&BASH),
+            ShellName::Zsh => Some(&ZSH),
+            ShellName::Fish => Some(&Fish),
+            ShellName::Powershell => Some(&PowerShell),
+            ShellName::Clink => Some(&Clink),
+            ShellName::Cmd => None,
+        }
+    }
+
+    /// The hook script for this shell, pointing at the binary `exe`.
+    pub(crate) fn hook_script(self, exe: &str) -> String {
+        let hook = self.hook().unwrap_or(&Clink);
+        hook.template().replace("@CCENV@", &hook.quote(exe))
+    }
+}
+
+/// A value one shell cannot carry: nothing is rendered.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    name: String,
+    why: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this shell cannot carry {} safely: the value {}. Nothing was changed; \
+             use Clink (`ccenv hook cmd`) or PowerShell",
+            self.name, self.why
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Renders every operation, or refuses the lot when one value cannot be carried safely.
+/// `mask_secrets`: keys are shown masked (the output goes to a terminal).
+pub(crate) fn render(shell: &dyn Statements, ops: &[Op], mask_secrets: bool) -> Result<String, Refused> {
+    for op in ops {
+        if let Op::Set(name, value) = op
+            && let Some(why) = shell.refuse(value)
+        {
+            return Err(Refused { name: name.clone(), why });
+        }
+    }
+    let mut out = String::new();
+    for op in ops {
+        out.push_str(&match op {
+            Op::Set(n, v) if mask_secrets && is_secret_name(n) => shell.export(n, &mask(v)),
+            Op::Set(n, v) => shell.export(n, v),
+            Op::Unset(n) => shell.unset(n),
+        });
+    }
+    Ok(out)
+}
+
+/// `{"set": {…}, "unset": […]}` for tools that apply the change themselves.
+pub(crate) fn render_json(ops: &[Op], mask_secrets: bool) -> String {
+    let mut set = serde_json::Map::new();
+    let mut unset = Vec::new();
+    for op in ops {
+        match op {
+            Op::Set(n, v) if mask_secrets && is_secret_name(n) => {
+                set.insert(n.clone(), mask(v).into());
+            }
+            Op::Set(n, v) => {
+                set.insert(n.clone(), v.clone().into());
+            }
+            Op::Unset(n) => unset.push(n.clone()),
+        }
+    }
+    let json = serde_json::json!({ "set": set, "unset": unset });
+    format!("{}\n", serde_json::to_string_pretty(&json).expect("JSON of strings"))
+}
+
+/// What the hook keeps between prompts: the watched files that exist and those that do
+/// not, the stamp to compare them against (`None`: none, every prompt re-checks), and
+/// the hash of what was last said.
+pub(crate) struct HookState<'a> {
+    pub(crate) present: &'a [PathBuf],
+    pub(crate) absent: &'a [PathBuf],
+    pub(crate) stamp: Option<(&'a Path, SystemTime)>,
+    pub(crate) said: &'a str,
+}
+
+pub(crate) fn render_hook_state(hook: &dyn Hook, state: &HookState) -> String {
+    let (stamp_path, started) = match state.stamp {
+        Some((p, t)) => (p.to_string_lossy().into_owned(), t),
+        None => (String::new(), SystemTime::UNIX_EPOCH),
+    };
+    let mut out = hook.set_path_list("__ccenv_present", state.present);
+    out.push_str(&hook.set_path_list("__ccenv_absent", state.absent));
+    out.push_str(&hook.stamp(&stamp_path, started));
+    out.push_str(&hook.set_local("__ccenv_said", state.said));
+    out
 }
 
 /// Quotes the UTF-8 runs of `bytes` with `quote` and writes every other byte with
@@ -75,8 +216,4 @@ fn quote_bytes(bytes: &[u8], quote: impl Fn(&str) -> String, escape: impl Fn(u8)
         }
     }
     if out.is_empty() { quote("") } else { out }
-}
-
-pub fn hook(shell: &dyn Shell, exe: &str) -> String {
-    shell.hook_template().replace("@CCENV@", &shell.quote(exe))
 }

@@ -2,22 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Shell;
+use super::{Hook, Statements};
 
-pub struct Posix {
-    pub hook: &'static str,
+pub(crate) struct Posix {
+    pub(crate) hook: &'static str,
     /// zsh warns (`WARN_CREATE_GLOBAL`) unless globals set in a function are declared.
-    pub zsh: bool,
+    pub(crate) zsh: bool,
 }
 
-impl Shell for Posix {
-    fn quote(&self, value: &str) -> String {
-        debug_assert!(!value.contains('\0'));
-        // `'` becomes `'\''` (and `!` becomes `'\!'`, harmless here); correct for bash
-        // and zsh only, never for fish (shells.md §3).
-        shell_escape::unix::escape(value.into()).into_owned()
-    }
-
+impl Statements for Posix {
     fn export(&self, name: &str, value: &str) -> String {
         format!("export {name}={}\n", self.quote(value))
     }
@@ -25,6 +18,15 @@ impl Shell for Posix {
     fn unset(&self, name: &str) -> String {
         // `-v`: plain `unset` removes a function of that name when no variable exists.
         format!("unset -v {name}\n")
+    }
+}
+
+impl Hook for Posix {
+    fn quote(&self, value: &str) -> String {
+        debug_assert!(!value.contains('\0'));
+        // `'` becomes `'\''` (and `!` becomes `'\!'`, harmless here); correct for bash
+        // and zsh only, never for fish (docs/shells.md, "POSIX single quotes").
+        shell_escape::unix::escape(value.into()).into_owned()
     }
 
     fn set_local(&self, name: &str, value: &str) -> String {
@@ -47,7 +49,7 @@ impl Shell for Posix {
         format!("{declare}{name}=({})\n", items.join(" "))
     }
 
-    fn hook_template(&self) -> &'static str {
+    fn template(&self) -> &'static str {
         self.hook
     }
 }

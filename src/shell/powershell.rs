@@ -8,14 +8,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::path::PathBuf;
 
-use super::Shell;
+use super::{Hook, Statements};
 
-pub struct PowerShell;
+pub(crate) struct PowerShell;
 
 /// .NET ticks (100 ns since 0001-01-01) at the Unix epoch.
 const UNIX_EPOCH_TICKS: u128 = 621_355_968_000_000_000;
 
-impl Shell for PowerShell {
+impl Hook for PowerShell {
     fn quote(&self, value: &str) -> String {
         debug_assert!(!value.contains('\0'));
         if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -28,14 +28,6 @@ impl Shell for PowerShell {
         }
     }
 
-    fn export(&self, name: &str, value: &str) -> String {
-        format!("$env:{name} = {}\n", self.quote(value))
-    }
-
-    fn unset(&self, name: &str) -> String {
-        format!("Remove-Item -LiteralPath 'Env:{name}' -ErrorAction Ignore\n")
-    }
-
     fn set_local(&self, name: &str, value: &str) -> String {
         format!("$global:{name} = {}\n", self.quote(value))
     }
@@ -45,8 +37,8 @@ impl Shell for PowerShell {
         format!("$global:{name} = @({})\n", items.join(", "))
     }
 
-    fn hook_template(&self) -> &'static str {
-        include_str!("../../shell/ccenv.ps1")
+    fn template(&self) -> &'static str {
+        include_str!("hooks/ccenv.ps1")
     }
 
     /// File times are compared in-process as `LastWriteTimeUtc.Ticks`.
@@ -56,7 +48,17 @@ impl Shell for PowerShell {
     }
 }
 
-pub fn base64(bytes: &[u8]) -> String {
+impl Statements for PowerShell {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("$env:{name} = {}\n", self.quote(value))
+    }
+
+    fn unset(&self, name: &str) -> String {
+        format!("Remove-Item -LiteralPath 'Env:{name}' -ErrorAction Ignore\n")
+    }
+}
+
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -1,0 +1,180 @@
+//! What ccenv knows about Claude Code's own files. An `env` block in any settings file
+//! beats the process environment (measured: docs/claude-code.md, "Precedence"), so a
+//! provider in `~/.claude/settings.json` — where every guide puts it — silently defeats
+//! the hook.
+
+pub(crate) mod jsonedit;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A JSON file's top-level object, for editing; a missing file is an empty object.
+/// Anything else that is not an object is refused rather than overwritten.
+pub(crate) fn read_object(path: &Path) -> anyhow::Result<serde_json::Map<String, Value>> {
+    match crate::store::fs::read_to_string_limited(path, 256 * crate::store::fs::MIB) {
+        Ok(t) => serde_json::from_str(&t)
+            .map_err(|e| anyhow::anyhow!("{}: not a JSON object ({e}); not touching it", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(serde_json::Map::new()),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// A settings level, highest precedence first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Level {
+    /// Nothing overrides it, not even `--settings`.
+    Managed,
+    Local,
+    Project,
+    User,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SettingsFile {
+    pub(crate) path: PathBuf,
+    pub(crate) level: Level,
+    pub(crate) env: BTreeMap<String, Value>,
+    pub(crate) api_key_helper: Option<String>,
+}
+
+/// `$CLAUDE_CONFIG_DIR` (as the shell had it), else `~/.claude`.
+pub(crate) fn config_dir(claude_config_dir: Option<String>) -> Option<PathBuf> {
+    match claude_config_dir.filter(|d| !d.is_empty()) {
+        Some(d) => Some(PathBuf::from(d)),
+        None => dirs::home_dir().map(|h| h.join(".claude")),
+    }
+}
+
+/// `~/.claude.json`, or `<CLAUDE_CONFIG_DIR>/.claude.json`.
+pub(crate) fn state_file(claude_config_dir: Option<String>) -> Option<PathBuf> {
+    match claude_config_dir.filter(|d| !d.is_empty()) {
+        Some(d) => Some(PathBuf::from(d).join(".claude.json")),
+        None => dirs::home_dir().map(|h| h.join(".claude.json")),
+    }
+}
+
+fn managed_path() -> PathBuf {
+    if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/ClaudeCode/managed-settings.json")
+    } else if cfg!(windows) {
+        PathBuf::from(r"C:\Program Files\ClaudeCode\managed-settings.json")
+    } else {
+        PathBuf::from("/etc/claude-code/managed-settings.json")
+    }
+}
+
+/// The settings files Claude Code reads in `project_dir`, highest precedence first.
+pub(crate) fn settings_paths(project_dir: &Path, claude_config_dir: Option<String>) -> Vec<(Level, PathBuf)> {
+    let mut paths = vec![
+        (Level::Managed, managed_path()),
+        (Level::Local, project_dir.join(".claude/settings.local.json")),
+        (Level::Project, project_dir.join(".claude/settings.json")),
+    ];
+    if let Some(dir) = config_dir(claude_config_dir) {
+        paths.push((Level::User, dir.join("settings.json")));
+    }
+    paths
+}
+
+/// Reads the files that exist; an unreadable or malformed file is reported, not skipped.
+pub(crate) fn read_settings(paths: &[(Level, PathBuf)]) -> (Vec<SettingsFile>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for (level, path) in paths {
+        let text = match crate::store::fs::read_to_string_limited(path, 16 * crate::store::fs::MIB) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                errors.push(format!("{}: cannot read: {e}", path.display()));
+                continue;
+            }
+        };
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) => files.push(SettingsFile {
+                path: path.clone(),
+                level: *level,
+                env: v
+                    .get("env")
+                    .and_then(Value::as_object)
+                    .map(|o| o.clone().into_iter().collect())
+                    .unwrap_or_default(),
+                api_key_helper: v.get("apiKeyHelper").and_then(Value::as_str).map(str::to_string),
+            }),
+            Err(e) => errors.push(format!("{}: not valid JSON ({e})", path.display())),
+        }
+    }
+    (files, errors)
+}
+
+/// A settings file whose `env` sets variables the project sets or clears.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct Conflict {
+    pub(crate) path: PathBuf,
+    pub(crate) level: Level,
+    pub(crate) names: Vec<String>,
+}
+
+pub(crate) fn conflicts<'a>(
+    files: &[SettingsFile],
+    controlled: impl IntoIterator<Item = &'a String> + Clone,
+) -> Vec<Conflict> {
+    files
+        .iter()
+        .filter_map(|f| {
+            let names: Vec<String> =
+                controlled.clone().into_iter().filter(|n| f.env.contains_key(*n)).cloned().collect();
+            (!names.is_empty()).then(|| Conflict { path: f.path.clone(), level: f.level, names })
+        })
+        .collect()
+}
+
+/// Is `command` Claude Code (`claude`, `claude.exe`, `claude.cmd`)?
+pub(crate) fn is_claude(command: &std::ffi::OsStr) -> bool {
+    let full = command.to_string_lossy().to_ascii_lowercase();
+    let name = full.rsplit(['/', '\\']).next().unwrap_or_default();
+    matches!(name, "claude" | "claude.exe" | "claude.cmd")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_name_the_file_and_the_overlap() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = dir.path().join("settings.json");
+        std::fs::write(
+            &user,
+            r#"{"env": {"ANTHROPIC_BASE_URL": "https://x", "ANTHROPIC_API_KEY": "k", "OTHER": "1"}, "apiKeyHelper": "h"}"#,
+        )
+        .unwrap();
+        let broken = dir.path().join("broken.json");
+        std::fs::write(&broken, "{").unwrap();
+        let (files, errors) = read_settings(&[
+            (Level::User, user.clone()),
+            (Level::Project, broken),
+            (Level::Local, dir.path().join("missing.json")),
+        ]);
+        assert_eq!(files.len(), 1);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(files[0].api_key_helper.as_deref(), Some("h"));
+        let controlled: Vec<String> =
+            ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"].map(String::from).to_vec();
+        let c = conflicts(&files, &controlled);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].names, ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
+    }
+
+    #[test]
+    fn claude_is_recognised_by_name() {
+        for yes in ["claude", "/usr/bin/claude", "C:\\tools\\claude.EXE", "claude.cmd"] {
+            assert!(is_claude(yes.as_ref()), "{yes}");
+        }
+        for no in ["claude-code", "python", "/opt/claude/bin/node"] {
+            assert!(!is_claude(no.as_ref()), "{no}");
+        }
+    }
+}

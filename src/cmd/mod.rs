@@ -1,0 +1,94 @@
+//! One file per subcommand, each with one `run`: read the context, call the core,
+//! render through `shell` or `output`. Data goes to stdout, messages to stderr.
+
+mod allow;
+mod claude_settings;
+mod completions;
+mod deny;
+mod doctor;
+mod exec;
+mod export;
+mod hook;
+pub mod hook_env;
+mod import;
+mod init;
+mod key;
+mod man;
+mod providers;
+mod status;
+mod watch;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::cli::{Cli, Command};
+use crate::config::project::{self, FILE};
+use crate::output::say;
+
+/// Runs a parsed command line and turns its result into the exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let ok = |r: Result<()>| r.map(|()| 0);
+    let result = match cli.command {
+        Command::Hook { shell } => ok(hook::run(shell)),
+        Command::HookEnv { shell, pid, said } => ok(hook_env::run(&shell, pid, &said)),
+        Command::Export { shell, json, blank_removed } => ok(export::run(shell, json, blank_removed)),
+        Command::Allow { dir } => ok(allow::run(dir)),
+        Command::Deny { dir } => ok(deny::run(dir)),
+        Command::Status { json, short } => ok(status::run(json, short)),
+        Command::Watch { dir } => ok(watch::run(dir)),
+        Command::Completions { shell } => ok(completions::run(shell)),
+        Command::Man => ok(man::run()),
+        Command::Exec { command } => exec::run(command),
+        Command::Init { provider, model, force } => ok(init::run(&provider, model, force)),
+        Command::Providers { json } => ok(providers::run(json)),
+        Command::Key { action } => ok(key::run(action)),
+        Command::ClaudeSettings { action } => ok(claude_settings::run(action)),
+        Command::Import { name, from, remove_from_claude_settings } => {
+            ok(import::run(import::Options { name, from, remove_from_claude_settings }))
+        }
+        Command::Doctor { online, timeout, json, fix_onboarding } => {
+            doctor::run(online, timeout, json, fix_onboarding)
+        }
+    };
+    finish(result)
+}
+
+pub fn finish(result: Result<i32>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            say(&format!("error: {e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn exe_path() -> Result<String> {
+    let exe = std::env::current_exe().context("cannot find the ccenv binary's path")?;
+    exe.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("the path of the ccenv binary is not UTF-8: {}", exe.display()))
+}
+
+/// The working directory, or an error saying it is gone.
+fn cwd(ctx: &crate::context::Context) -> Result<PathBuf> {
+    ctx.cwd.clone().context("the current directory no longer exists")
+}
+
+/// The project governing `dir` (default: the working directory).
+fn project_at(ctx: &crate::context::Context, dir: Option<PathBuf>) -> Result<project::Found> {
+    let dir = match dir {
+        Some(d) if d.is_absolute() => d,
+        Some(d) => std::env::current_dir()?.join(d),
+        None => cwd(ctx)?,
+    };
+    find(&dir)
+}
+
+fn find(dir: &Path) -> Result<project::Found> {
+    project::discover(dir).found.ok_or_else(|| {
+        anyhow!("no {FILE} in {} or above; create one with `ccenv init PROVIDER`", dir.display())
+    })
+}

@@ -1,0 +1,124 @@
+//! `ccenv status`: what applies here (file, trust, provider, endpoint, models, masked
+//! key) and what this shell has applied; `--short` for prompts.
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::config::names;
+use crate::context::{Context, Inherited};
+use crate::core::outcome::Evaluation;
+use crate::core::outcome::{self, Outcome};
+use crate::core::resolve::{Key, Resolved};
+use crate::output::{emit, mask};
+
+pub(crate) fn run(json_out: bool, short: bool) -> Result<()> {
+    if short {
+        // For prompts: the provider this shell has applied, from the environment alone
+        // (no folders looked up, no file read).
+        let provider = std::env::var_os(names::PROVIDER).map(|p| p.to_string_lossy().into_owned());
+        return match provider.filter(|p| !p.is_empty()) {
+            Some(p) => emit(&format!("{p}\n")),
+            None => Ok(()),
+        };
+    }
+    let ctx = Context::from_process()?;
+    let (inherited, eval) = ctx.here();
+    let report = report(&ctx, &eval, &inherited);
+    if json_out {
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+    }
+    emit(&text(&report))
+}
+
+fn text(report: &Value) -> String {
+    let get = |k: &str| report.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let mut lines = vec![("state", get("state").unwrap_or_default())];
+    if let Some(files) = report.get("files").and_then(|f| f.as_array()) {
+        let files: Vec<&str> = files.iter().filter_map(|f| f.as_str()).collect();
+        lines.push(("file", files.join(" + ")));
+    }
+    if let Some(e) = get("error") {
+        lines.push(("error", e));
+    }
+    if let Some(p) = report.get("provider") {
+        provider_lines(p, &mut lines);
+    }
+    lines.push(("shell", get("shell").unwrap_or_default()));
+    lines.iter().map(|(k, v)| format!("{k:<9} {v}\n")).collect()
+}
+
+fn provider_lines(p: &Value, lines: &mut Vec<(&str, String)>) {
+    let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+    lines.push(("provider", format!("{} — {} [{}]", s("id"), s("name"), s("origin"))));
+    lines.push(("endpoint", s("base_url")));
+    lines.push(("auth", format!("{} via {}", s("auth"), s("key_variable"))));
+    lines.push(("key", s("key")));
+    let m = &p["models"];
+    let role = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+    lines.push((
+        "models",
+        format!(
+            "main {} · opus {} · sonnet {} · haiku {} · subagent {}",
+            role("main"),
+            role("opus"),
+            role("sonnet"),
+            role("haiku"),
+            role("subagent")
+        ),
+    ));
+    if let Some(env) = p.get("env").and_then(|e| e.as_object()).filter(|e| !e.is_empty()) {
+        let pairs: Vec<String> =
+            env.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
+        lines.push(("env", pairs.join(" ")));
+    }
+}
+
+/// What `status --json` prints and `watch` streams.
+pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) -> Value {
+    let mut r = serde_json::Map::new();
+    r.insert("state".into(), outcome::state_text(&eval.outcome).into());
+    if let Some(found) = eval.found() {
+        r.insert("root".into(), found.root.to_string_lossy().into());
+        let files: Vec<String> = [&found.main, &found.local]
+            .into_iter()
+            .flatten()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        r.insert("files".into(), files.into());
+    }
+    if let Outcome::Invalid { error, .. } = &eval.outcome {
+        r.insert("error".into(), error.to_string().into());
+    }
+    if let Outcome::Applied { resolved, key, .. } = &eval.outcome {
+        r.insert("provider".into(), provider_json(resolved, key));
+    }
+    let shell = match (&inherited.state, ctx.var(names::PROVIDER)) {
+        (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
+        (Some(s), None) => format!("applied in this shell from {}", s.root),
+        (None, _) => "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into(),
+    };
+    r.insert("shell".into(), shell.into());
+    Value::Object(r)
+}
+
+fn provider_json(resolved: &Resolved, key: &Key) -> Value {
+    let p = &resolved.provider;
+    let (key_text, key_source) = match key {
+        Key::Found { secret, source } => (format!("{} from {source}", mask(secret)), Some(source.clone())),
+        Key::Placeholder(v) => (format!("placeholder `{v}` (the server ignores keys)"), None),
+        Key::NotNeeded => ("none needed".into(), None),
+        Key::Missing { why } => (format!("missing: {why}"), None),
+    };
+    json!({
+        "id": p.id, "name": p.name, "origin": p.origin,
+        "base_url": p.base_url.clone().unwrap_or_else(|| "(official Anthropic API)".into()),
+        "auth": p.auth.as_str(),
+        "key_variable": p.auth.variables().0.unwrap_or("(none)"),
+        "key": key_text, "key_source": key_source,
+        "models": {
+            "main": p.model, "opus": p.models.opus, "sonnet": p.models.sonnet,
+            "haiku": p.models.haiku, "subagent": p.models.subagent,
+        },
+        "env": p.env,
+    })
+}

@@ -1,0 +1,361 @@
+//! The provider catalog: the built-in presets (data/presets.toml), user providers from
+//! config.toml layered over them, and the checks that keep OpenAI-only endpoints out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use toml::de::DeValue;
+
+use crate::config::diagnostic::{Diagnostic, Source, suggest};
+use crate::config::provider::{Provider, ProviderFields, is_valid_id, parse_fields};
+
+const PRESETS: &str = include_str!("../../data/presets.toml");
+
+#[derive(Clone, Debug)]
+pub struct Refused {
+    pub why: String,
+    pub use_instead: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct OpenAiUrl {
+    url: String,
+    use_instead: Option<String>,
+    prefix: bool,
+}
+
+/// Every provider id a project may name, plus the knowledge needed to refuse bad ones.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub providers: BTreeMap<String, Provider>,
+    pub refused: BTreeMap<String, Refused>,
+    openai_urls: Vec<OpenAiUrl>,
+    pub updated: String,
+}
+
+impl Catalog {
+    /// The embedded presets alone (parsed once per process).
+    pub fn builtin() -> Catalog {
+        static BUILTIN: std::sync::LazyLock<Catalog> =
+            std::sync::LazyLock::new(|| parse_presets(PRESETS).expect("data/presets.toml is valid (tested)"));
+        BUILTIN.clone()
+    }
+
+    /// The presets with the user's `[providers.*]` from config.toml laid over them.
+    pub fn with_user_config(path: &Path, text: &str) -> Result<Catalog, Diagnostic> {
+        let mut catalog = Catalog::builtin();
+        let src = Source::new(path, text);
+        let root = src.parse()?;
+        for (key, value) in root.get_ref() {
+            match key.get_ref().as_ref() {
+                "providers" => {
+                    for (id, table) in src.table("providers", value)? {
+                        let id_str = id.get_ref().as_ref();
+                        if !is_valid_id(id_str) {
+                            return Err(src.error(
+                                id.span(),
+                                format!("provider id `{id_str}` may use only a-z, 0-9, `-` and `_`"),
+                            ));
+                        }
+                        let fields = parse_fields(&src, id_str, src.table(id_str, table)?)?;
+                        catalog.check_fields(&fields)?;
+                        catalog.add_user(id_str, fields);
+                    }
+                }
+                _ => return Err(src.unknown_key(key, &["providers"], "in the user config")),
+            }
+        }
+        Ok(catalog)
+    }
+
+    fn add_user(&mut self, id: &str, fields: ProviderFields) {
+        match self.providers.get_mut(id) {
+            Some(preset) => {
+                fields.apply_to(preset);
+                preset.origin = "preset+user";
+            }
+            None => {
+                let mut p = Provider::empty(id, "user");
+                fields.apply_to(&mut p);
+                self.providers.insert(id.to_string(), p);
+            }
+        }
+        self.refused.remove(id);
+    }
+
+    fn check_fields(&self, fields: &ProviderFields) -> Result<(), Diagnostic> {
+        if let Some(url) = &fields.base_url {
+            self.check_base_url(&url.value).map_err(|m| url.error(m))?;
+        }
+        Ok(())
+    }
+
+    /// Looks up a provider id, explaining refused names and suggesting near misses.
+    pub fn get(&self, id: &str) -> Result<&Provider, String> {
+        if let Some(p) = self.providers.get(id) {
+            return Ok(p);
+        }
+        if let Some(r) = self.refused.get(id) {
+            let mut m = format!(
+                "provider `{id}` has no Anthropic-compatible endpoint: {}. Claude Code speaks the \
+                 Anthropic Messages API",
+                r.why
+            );
+            match &r.use_instead {
+                Some(u) => m.push_str(&format!("; use `{u}`")),
+                None => {
+                    m.push_str("; put a translating proxy in front of it and name that in a user provider")
+                }
+            }
+            return Err(m);
+        }
+        let mut m = format!("unknown provider `{id}`");
+        match suggest(id, self.providers.keys().map(String::as_str)) {
+            Some(s) => m.push_str(&format!("; did you mean `{s}`?")),
+            None => m.push_str("; `ccenv providers` lists them, or define it in config.toml"),
+        }
+        Err(m)
+    }
+
+    /// Refuses base URLs that cannot work as `ANTHROPIC_BASE_URL`, naming the right one.
+    pub fn check_base_url(&self, url: &str) -> Result<(), String> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("base_url `{url}` must start with https:// or http://"));
+        }
+        if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(format!("base_url {url:?} contains spaces or control characters"));
+        }
+        let norm = url.trim_end_matches('/').to_ascii_lowercase();
+        let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
+        for known in &self.openai_urls {
+            let k = known.url.trim_end_matches('/').to_ascii_lowercase();
+            if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
+                return Err(match &known.use_instead {
+                    Some(u) => format!("base_url `{url}` {openai}. Use `{u}`"),
+                    None => format!(
+                        "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: \
+                         put a translating proxy in front of it"
+                    ),
+                });
+            }
+        }
+        const OPENAI_MARKS: [&str; 6] =
+            ["/compatible-mode/", "/openai", "/paas/v4", "/api/v3", "chat/completions", "wenxinworkshop"];
+        if OPENAI_MARKS.iter().any(|m| format!("{norm}/").contains(m)) {
+            return Err(format!("base_url `{url}` {openai}; use the vendor's Anthropic path"));
+        }
+        if norm.ends_with("/v1") {
+            return Err(format!(
+                "base_url `{url}` ends in /v1, but Claude Code appends /v1/messages itself; \
+                 use `{}`",
+                url.trim_end_matches('/').trim_end_matches("/v1")
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
+    let path = Path::new("<built-in presets>");
+    let src = Source::new(path, text);
+    let root = src.parse()?;
+    let mut catalog = Catalog {
+        providers: BTreeMap::new(),
+        refused: BTreeMap::new(),
+        openai_urls: Vec::new(),
+        updated: String::new(),
+    };
+    for (key, value) in root.get_ref() {
+        match key.get_ref().as_ref() {
+            "updated" => catalog.updated = src.string("updated", value)?.value,
+            "presets" => {
+                for (id, table) in src.table("presets", value)? {
+                    let id = id.get_ref().as_ref();
+                    let fields = parse_fields(&src, id, src.table(id, table)?)?;
+                    let mut p = Provider::empty(id, "preset");
+                    fields.apply_to(&mut p);
+                    catalog.providers.insert(id.to_string(), p);
+                }
+            }
+            "refused" => {
+                for (id, table) in src.table("refused", value)? {
+                    let t = src.table(id.get_ref(), table)?;
+                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
+                    catalog.refused.insert(
+                        id.get_ref().to_string(),
+                        Refused { why: get("why")?.unwrap_or_default(), use_instead: get("use")? },
+                    );
+                }
+            }
+            "openai_urls" => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    return Err(src.error(value.span(), "openai_urls must be an array of tables"));
+                };
+                for item in items.iter() {
+                    let DeValue::Table(t) = item.get_ref() else {
+                        return Err(src.error(item.span(), "expected a table"));
+                    };
+                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
+                    catalog.openai_urls.push(OpenAiUrl {
+                        url: get("url")?.unwrap_or_default(),
+                        use_instead: get("use")?,
+                        prefix: t
+                            .get("prefix")
+                            .map(|v| src.boolean("prefix", v))
+                            .transpose()?
+                            .unwrap_or(false),
+                    });
+                }
+            }
+            _ => {
+                return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls"], ""));
+            }
+        }
+    }
+    Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::names;
+    use crate::config::provider::Auth;
+
+    const REQUIRED: &[&str] = &[
+        "anthropic",
+        "glm",
+        "glm-intl",
+        "kimi",
+        "kimi-intl",
+        "kimi-coding",
+        "minimax",
+        "minimax-intl",
+        "deepseek",
+        "dashscope",
+        "dashscope-intl",
+        "dashscope-coding",
+        "tencent-lkeap",
+        "hunyuan",
+        "volcengine",
+        "volcengine-coding",
+        "qianfan-coding",
+        "modelscope",
+        "siliconflow",
+        "longcat",
+        "mimo",
+        "openrouter",
+        "ollama",
+        "vllm",
+        "llamacpp",
+        "lmstudio",
+    ];
+
+    #[test]
+    fn presets_parse_and_every_endpoint_passes_our_own_check() {
+        let c = Catalog::builtin();
+        for id in REQUIRED {
+            assert!(c.providers.contains_key(*id), "missing preset {id}");
+        }
+        for p in c.providers.values() {
+            assert!(is_valid_id(&p.id), "{}", p.id);
+            if let Some(url) = &p.base_url {
+                c.check_base_url(url).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
+            } else {
+                assert_eq!(p.id, "anthropic", "only the official preset has no endpoint");
+            }
+            for name in p.env.keys() {
+                assert_eq!(names::refusal(name), None, "preset {} env {name}", p.id);
+            }
+        }
+        assert_eq!(c.providers["minimax"].env["API_TIMEOUT_MS"], "3000000");
+        assert_eq!(c.providers["kimi-coding"].base_url.as_deref(), Some("https://api.kimi.com/coding/"));
+        assert!(c.providers["anthropic"].key_optional);
+        assert!(!c.updated.is_empty());
+    }
+
+    #[test]
+    fn refused_and_misspelt_providers_explain_themselves() {
+        let c = Catalog::builtin();
+        let e = c.get("groq").unwrap_err();
+        assert!(e.contains("Anthropic Messages API"), "{e}");
+        assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
+        assert!(c.get("openai").is_err());
+    }
+
+    #[test]
+    fn openai_style_urls_are_refused_with_the_right_endpoint() {
+        let c = Catalog::builtin();
+        let cases = [
+            (
+                "https://dashscope.aliyuncs.com/compatible-mode/v1",
+                Some("https://dashscope.aliyuncs.com/apps/anthropic"),
+            ),
+            ("https://open.bigmodel.cn/api/paas/v4/", Some("https://open.bigmodel.cn/api/anthropic")),
+            ("https://openrouter.ai/api/v1", Some("https://openrouter.ai/api")),
+            ("https://api.deepseek.com", Some("https://api.deepseek.com/anthropic")),
+            ("https://api.groq.com/openai/v1", None),
+            ("https://llm.corp.example/openai/v1", None),
+            ("https://gateway.example/anthropic/v1", Some("https://gateway.example/anthropic")),
+        ];
+        for (url, right) in cases {
+            let e = c.check_base_url(url).unwrap_err();
+            if let Some(r) = right {
+                assert!(e.contains(r), "{url}: {e}");
+            }
+        }
+        for ok in [
+            "https://api.deepseek.com/anthropic",
+            "https://api.stepfun.ai/v1/anthropic",
+            "http://127.0.0.1:9/",
+            "https://llm.corp.example/anthropic",
+        ] {
+            assert_eq!(c.check_base_url(ok), Ok(()), "{ok}");
+        }
+        assert!(c.check_base_url("ftp://x").is_err());
+        assert!(c.check_base_url("https://x/\n").is_err());
+    }
+
+    #[test]
+    fn user_providers_add_and_override_field_by_field() {
+        let text = r#"
+[providers.corp]
+base_url = "https://llm.corp.example/anthropic"
+auth = "x-api-key"
+model = "corp-large"
+
+[providers.glm]
+model = "glm-4.7"
+[providers.glm.env]
+EXTRA = "1"
+"#;
+        let c = Catalog::with_user_config(Path::new("config.toml"), text).unwrap();
+        let corp = &c.providers["corp"];
+        assert_eq!((corp.auth, corp.origin), (Auth::XApiKey, "user"));
+        let glm = &c.providers["glm"];
+        assert_eq!(glm.model.as_deref(), Some("glm-4.7"));
+        assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
+        assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
+        assert_eq!(glm.env.get("EXTRA").map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn user_config_errors_are_located() {
+        let cases = [
+            ("[providers.x]\nauth = \"berer\"\n", 2, "did you mean `bearer`?"),
+            (
+                "[providers.x]\nbase_url = \"https://api.moonshot.cn/v1\"\n",
+                2,
+                "https://api.moonshot.cn/anthropic",
+            ),
+            ("[providers.x]\nmodle = \"m\"\n", 2, "did you mean `model`?"),
+            ("[provider.x]\n", 1, "did you mean `providers`?"),
+            ("[providers.X]\n", 1, "only a-z"),
+            ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "run code"),
+        ];
+        for (text, line, needle) in cases {
+            let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();
+            assert_eq!(e.at.line, line, "{e}");
+            assert!(e.message.contains(needle), "{e}");
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The boundary between the pure core and the machine. A `Context` holds what a run
+//! starts from — the environment (as a map, passed in), the working directory and
+//! ccenv's folders — and turns a directory into an `Evaluation` (reading the project,
+//! trust, config and key store) and an evaluation into a `Plan` (the operations, the
+//! new restore state, the messages). Planning writes nothing: the one write it needs,
+//! the snapshot file, is `Plan::save`, done by the command before it applies anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::claude;
+use crate::config::diagnostic::ReadError;
+use crate::config::names;
+use crate::config::project::{self, Contents, Credential, Found};
+use crate::config::provider::Catalog;
+use crate::core::envdiff::{self, Op, Transition, Vars};
+pub(crate) use crate::core::outcome::Evaluation;
+use crate::core::outcome::{self, Outcome};
+use crate::core::resolve::{self, Key, Resolved};
+use crate::store::keys::{FileKeyStore, KeyStore};
+use crate::store::paths::{self, Paths};
+use crate::store::snapshots::{self, SnapshotStore, State};
+use crate::store::trust::{Trust, TrustStore};
+
+pub(crate) struct Context {
+    pub(crate) paths: Paths,
+    /// `None` when the working directory was deleted.
+    pub(crate) cwd: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+}
+
+/// The restore state this process inherited, if any.
+pub(crate) struct Inherited {
+    pub(crate) state: Option<State>,
+    pub(crate) snapshot: Option<Vars>,
+    /// Set when `CCENV_STATE` pointed at a snapshot that could not be read.
+    pub(crate) lost: Option<String>,
+}
+
+/// The operations that take the environment to what an evaluation wants, the new
+/// restore state, and what the user should read about it.
+pub(crate) struct Plan {
+    pub(crate) transition: Transition,
+    /// `Some(value)` exports `CCENV_STATE`, `None` removes it (when set).
+    pub(crate) state: Option<String>,
+    pub(crate) messages: Vec<String>,
+}
+
+/// Windows reads variable names without regard to case.
+fn env_key(name: &str) -> String {
+    if cfg!(windows) { name.to_ascii_uppercase() } else { name.to_string() }
+}
+
+impl Context {
+    pub(crate) fn new(
+        paths: Paths,
+        cwd: Option<PathBuf>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        let env = env.into_iter().map(|(k, v)| (env_key(&k), v)).collect();
+        Context { paths, cwd, env }
+    }
+
+    /// This process's environment, working directory and folders.
+    pub(crate) fn from_process() -> anyhow::Result<Self> {
+        let env = std::env::vars_os()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
+        Ok(Context::new(Paths::from_env()?, paths::current_dir(), env))
+    }
+
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
+        self.env.get(&env_key(name)).cloned()
+    }
+
+    /// The inherited restore state and the evaluation of the working directory.
+    pub(crate) fn here(&self) -> (Inherited, Evaluation) {
+        self.at(self.cwd.as_deref())
+    }
+
+    /// The inherited restore state and the evaluation of `dir`.
+    pub(crate) fn at(&self, dir: Option<&Path>) -> (Inherited, Evaluation) {
+        let inherited = self.inherited();
+        let eval = self.evaluate(dir, inherited.snapshot.as_ref());
+        (inherited, eval)
+    }
+
+    pub(crate) fn inherited(&self) -> Inherited {
+        let Some(raw) = self.var(names::STATE) else {
+            return Inherited { state: None, snapshot: None, lost: None };
+        };
+        let Some(state) = State::decode(&raw) else {
+            return Inherited { state: None, snapshot: None, lost: Some("CCENV_STATE is malformed".into()) };
+        };
+        match SnapshotStore::new(&self.paths.data_dir).load(&state.snapshot_id) {
+            Ok(snapshot) => Inherited { state: Some(state), snapshot: Some(snapshot), lost: None },
+            Err(e) => {
+                // Without the snapshot the old values are unknown: unset what was applied.
+                let snapshot = state.names.iter().map(|n| (n.clone(), None)).collect();
+                let lost = format!("restore state lost ({e:#}); unsetting {} instead", state.names.join(" "));
+                Inherited { state: Some(state), snapshot: Some(snapshot), lost: Some(lost) }
+            }
+        }
+    }
+
+    pub(crate) fn evaluate(&self, dir: Option<&Path>, before: Option<&Vars>) -> Evaluation {
+        let mut watch = vec![self.paths.user_config(), self.paths.keys()];
+        let Some(dir) = dir else {
+            return Evaluation { outcome: Outcome::Gone, watch, conflicts: Vec::new() };
+        };
+        let discovery = project::discover(dir);
+        watch.extend(discovery.candidates);
+        let Some(found) = discovery.found else {
+            return Evaluation { outcome: Outcome::NoProject, watch, conflicts: Vec::new() };
+        };
+        let trust = TrustStore::new(&self.paths.data_dir);
+        watch.extend(trust.records(&found.root));
+        let settings = claude::settings_paths(&found.root, self.var("CLAUDE_CONFIG_DIR"));
+        watch.extend(settings.iter().map(|(_, p)| p.clone()));
+        let outcome = self.evaluate_project(found, &trust, before);
+        let mut eval = Evaluation { outcome, watch, conflicts: Vec::new() };
+        if let Some(desired) = eval.desired() {
+            eval.conflicts = claude::conflicts(&claude::read_settings(&settings).0, desired.keys());
+        }
+        eval
+    }
+
+    fn evaluate_project(&self, found: Found, trust: &TrustStore, before: Option<&Vars>) -> Outcome {
+        let invalid =
+            |found: &Found, error: ReadError| Outcome::Invalid { found: Some(found.clone()), error };
+        let contents = match Contents::read(&found) {
+            Ok(c) => c,
+            Err(d) => return invalid(&found, d.into()),
+        };
+        let trust = match trust.check(&found.root, &contents.digest()) {
+            Ok(Trust::Denied) => return Outcome::Denied { found },
+            Ok(t) => t,
+            Err(e) => return invalid(&found, ReadError::Other(format!("{e:#}"))),
+        };
+        // Parsing untrusted text is safe, and a broken file is better reported as such
+        // than as "run ccenv allow" (which would refuse it).
+        let resolved = match self.catalog().and_then(|c| Ok(resolve::resolve(&contents.settings()?, &c)?)) {
+            Ok(r) => r,
+            Err(e) => return invalid(&found, e),
+        };
+        match trust {
+            Trust::Allowed => {}
+            Trust::Unknown => return Outcome::Blocked { found, changed: false },
+            Trust::Changed | Trust::Denied => return Outcome::Blocked { found, changed: true },
+        }
+        let key = self.lookup_key(&resolved, before);
+        Outcome::Applied { found, resolved: Box::new(resolved), key }
+    }
+
+    /// The presets with the user's config.toml laid over them.
+    pub(crate) fn catalog(&self) -> Result<Catalog, ReadError> {
+        let path = self.paths.user_config();
+        match crate::store::fs::read_to_string_limited(&path, crate::store::fs::MIB) {
+            Ok(text) => Ok(Catalog::with_user_config(&path, &text)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Catalog::builtin()),
+            Err(e) => Err(ReadError::Other(format!("{}: cannot read: {e}", path.display()))),
+        }
+    }
+
+    fn lookup_key(&self, r: &Resolved, before: Option<&Vars>) -> Key {
+        let Some(credential) = &r.credential else {
+            return Key::NotNeeded;
+        };
+        let found = match credential {
+            Credential::Store(name) => match FileKeyStore::new(self.paths.keys()).get(name) {
+                Ok(v) => v,
+                Err(e) => return Key::Missing { why: format!("{e:#}") },
+            },
+            // The shell's value from before entering: a managed variable such as
+            // ANTHROPIC_API_KEY may already have been replaced by a project.
+            Credential::Env(var) => {
+                envdiff::before_entering(&|n| self.var(n), before, var).filter(|v| !v.is_empty())
+            }
+        };
+        let p = &r.provider;
+        match (found, &p.placeholder_key) {
+            (Some(secret), _) => Key::Found { secret, source: credential.describe() },
+            (None, Some(p)) => Key::Placeholder(p.clone()),
+            (None, None) if p.key_optional => Key::NotNeeded,
+            (None, None) => Key::Missing { why: outcome::missing_key_hint(r, credential) },
+        }
+    }
+
+    /// `external`: the state is for a tool that applies and restores it itself (`export`).
+    pub(crate) fn plan(&self, eval: &Evaluation, inherited: &Inherited, external: bool) -> Plan {
+        let desired = eval.desired();
+        let transition = envdiff::transition(|n| self.var(n), inherited.snapshot.as_ref(), desired.as_ref());
+        let state = match (&transition.snapshot, eval.found()) {
+            (Some(snapshot), Some(found)) => {
+                let names = snapshot.keys().cloned().collect();
+                let root = found.root.to_string_lossy().into_owned();
+                Some(State { snapshot_id: snapshots::id(snapshot), names, root, external }.encode())
+            }
+            _ => None,
+        };
+        let mut messages: Vec<String> = inherited.lost.iter().cloned().collect();
+        messages.extend(eval.notices());
+        messages.extend(eval.conflict_notices());
+        Plan { transition, state, messages }
+    }
+
+    /// Back to the environment from before any project; needs no new restore state.
+    pub(crate) fn unload(&self, inherited: &Inherited) -> Plan {
+        let transition = envdiff::transition(|n| self.var(n), inherited.snapshot.as_ref(), None);
+        Plan { transition, state: None, messages: inherited.lost.iter().cloned().collect() }
+    }
+
+    /// The plan's operations with `CCENV_STATE` set or removed as the plan says.
+    pub(crate) fn ops(&self, plan: &Plan) -> Vec<Op> {
+        let mut ops = plan.transition.ops.clone();
+        let now = self.var(names::STATE);
+        match &plan.state {
+            Some(s) if now.as_deref() != Some(s) => ops.push(Op::Set(names::STATE.into(), s.clone())),
+            None if now.is_some() => ops.push(Op::Unset(names::STATE.into())),
+            _ => {}
+        }
+        ops
+    }
+
+    /// "using glm in ~/src/app" when this shell enters or leaves a project.
+    pub(crate) fn announcement(&self, eval: &Evaluation, inherited: &Inherited) -> Option<String> {
+        let before = inherited.state.as_ref().map(|s| (s.root.clone(), self.var(names::PROVIDER)));
+        outcome::announcement(&eval.outcome, before)
+    }
+}
+
+impl Plan {
+    /// Writes the snapshot the new restore state points at; before any of the plan's
+    /// operations reach a shell, or leaving could not restore them.
+    pub(crate) fn save(&self, paths: &Paths) -> anyhow::Result<()> {
+        if let (Some(snapshot), Some(_)) = (&self.transition.snapshot, &self.state) {
+            SnapshotStore::new(&paths.data_dir).save(snapshot)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

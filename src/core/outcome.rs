@@ -1,0 +1,165 @@
+//! What applies in a directory (`Outcome`), with what the hook must watch and which
+//! Claude Code settings files would override it (`Evaluation`); and the one place an
+//! outcome is put into words for the user.
+
+use std::path::PathBuf;
+
+use crate::claude::Conflict;
+use crate::config::diagnostic::ReadError;
+use crate::config::project::{Credential, Found};
+use crate::core::envdiff::Vars;
+use crate::core::resolve::{self, Key, Resolved};
+use crate::output::tilde;
+
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    NoProject,
+    /// The working directory no longer exists.
+    Gone,
+    Denied {
+        found: Found,
+    },
+    /// Not allowed yet, or edited since it was allowed.
+    Blocked {
+        found: Found,
+        changed: bool,
+    },
+    Invalid {
+        found: Option<Found>,
+        error: ReadError,
+    },
+    Applied {
+        found: Found,
+        resolved: Box<Resolved>,
+        key: Key,
+    },
+}
+
+pub(crate) struct Evaluation {
+    pub(crate) outcome: Outcome,
+    /// Files whose appearance, disappearance or change can change the outcome.
+    pub(crate) watch: Vec<PathBuf>,
+    /// Claude Code settings files whose `env` would override what is applied here.
+    pub(crate) conflicts: Vec<Conflict>,
+}
+
+impl Evaluation {
+    pub(crate) fn desired(&self) -> Option<Vars> {
+        match &self.outcome {
+            Outcome::Applied { resolved, key, .. } => Some(resolve::desired(resolved, key)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn found(&self) -> Option<&Found> {
+        match &self.outcome {
+            Outcome::Denied { found } | Outcome::Blocked { found, .. } | Outcome::Applied { found, .. } => {
+                Some(found)
+            }
+            Outcome::Invalid { found, .. } => found.as_ref(),
+            Outcome::NoProject | Outcome::Gone => None,
+        }
+    }
+
+    /// One-line messages for the user (errors, blocked files, a missing key).
+    pub(crate) fn notices(&self) -> Vec<String> {
+        match &self.outcome {
+            Outcome::Invalid { error, .. } => vec![format!("error: {error}")],
+            Outcome::Blocked { found, changed } => {
+                let what = if *changed { "changed since it was allowed" } else { "is not allowed yet" };
+                vec![format!("{} {what}; review it, then run `ccenv allow`", first_file(found))]
+            }
+            Outcome::Applied { key: Key::Missing { why }, .. } => vec![why.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// One line per Claude Code settings file that would override the provider.
+    pub(crate) fn conflict_notices(&self) -> Vec<String> {
+        self.conflicts
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} sets {} in its env, which Claude Code applies over this shell; run `ccenv doctor`",
+                    tilde(&c.path.to_string_lossy()),
+                    c.names.join(", ")
+                )
+            })
+            .collect()
+    }
+
+    /// Why a command that needs an applied provider (`exec`, `claude-settings`,
+    /// `key helper`) cannot run here; `None` when one applies.
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        match &self.outcome {
+            Outcome::Applied { .. } => None,
+            Outcome::NoProject | Outcome::Gone => Some(Refusal::NoProject),
+            Outcome::Denied { found } => Some(Refusal::Denied(found.root.clone())),
+            _ => Some(Refusal::Other(self.notices().join("; "))),
+        }
+    }
+}
+
+/// See `Evaluation::refusal`; each command words the first two in its own sentence.
+pub(crate) enum Refusal {
+    NoProject,
+    Denied(PathBuf),
+    Other(String),
+}
+
+/// The short state `ccenv status` shows.
+pub(crate) fn state_text(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::NoProject => "no project file here or above",
+        Outcome::Gone => "the current directory no longer exists",
+        Outcome::Denied { .. } => "denied (ccenv allow to undo)",
+        Outcome::Blocked { changed: false, .. } => "blocked: not allowed yet (review, then ccenv allow)",
+        Outcome::Blocked { changed: true, .. } => "blocked: changed since allowed (review, then ccenv allow)",
+        Outcome::Invalid { .. } => "invalid",
+        Outcome::Applied { .. } => "allowed",
+    }
+}
+
+/// The file to point the user at: the committed one, else the `.local` one.
+pub(crate) fn first_file(found: &Found) -> String {
+    found.main.as_ref().or(found.local.as_ref()).map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+/// Every file of a project, `a + b`.
+pub(crate) fn files(found: &Found) -> String {
+    let files: Vec<String> =
+        [&found.main, &found.local].into_iter().flatten().map(|p| p.display().to_string()).collect();
+    files.join(" + ")
+}
+
+/// "using glm (glm-5.1) in ~/src/app" / "unloaded glm": said when the project changes.
+/// `before`: the root this shell had applied and the provider it had then.
+pub(crate) fn announcement(outcome: &Outcome, before: Option<(String, Option<String>)>) -> Option<String> {
+    match (outcome, before) {
+        (Outcome::Applied { found, resolved, .. }, before) => {
+            let root = found.root.to_string_lossy().into_owned();
+            if before == Some((root.clone(), Some(resolved.provider.id.clone()))) {
+                return None;
+            }
+            let model = resolved.provider.model.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
+            Some(format!("using {}{model} in {}", resolved.provider.id, tilde(&root)))
+        }
+        (_, Some((_, provider))) => {
+            Some(format!("unloaded {}", provider.unwrap_or_else(|| "provider".into())))
+        }
+        _ => None,
+    }
+}
+
+/// What to do about a key that is needed and absent.
+pub(crate) fn missing_key_hint(r: &Resolved, credential: &Credential) -> String {
+    let get = r.provider.key_url.as_ref().map(|u| format!(" (get one at {u})")).unwrap_or_default();
+    match credential {
+        Credential::Store(name) => {
+            format!("no key stored for `{}`{get}; add it with `ccenv key set {name}`", r.provider.id)
+        }
+        Credential::Env(var) => {
+            format!("`{var}` is not set in this shell, so `{}` has no key{get}", r.provider.id)
+        }
+    }
+}
