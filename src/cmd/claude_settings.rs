@@ -62,7 +62,7 @@ fn helper_command(exe: &str, root: &Path) -> String {
 fn write(ctx: &Context) -> Result<()> {
     let paths = &ctx.paths;
     let (eval, root) = applied_project(ctx)?;
-    let Outcome::Applied { resolved, .. } = &eval.outcome else { unreachable!() };
+    let Outcome::Applied { resolved, .. } = &eval.outcome else { bail!("no provider applies here") };
     let desired = eval.desired().expect("applied");
     let mut env = Map::new();
     for (name, value) in &desired {

@@ -110,7 +110,11 @@ fn non_utf8_watched_paths() {
     let mut out = String::new();
     for shell in [ShellName::Bash, ShellName::Zsh, ShellName::Fish] {
         let hook = shell.hook().unwrap();
-        out += &format!("## {}\n{}", shell_id(shell), hook.set_path_list("__ccenv_present", &[path.clone()]));
+        out += &format!(
+            "## {}\n{}",
+            shell_id(shell),
+            hook.set_path_list("__ccenv_present", std::slice::from_ref(&path))
+        );
     }
     insta::assert_snapshot!(out);
 }

@@ -1,0 +1,142 @@
+//! The presets parse and stay consistent; user providers layer over them.
+use super::*;
+use crate::config::names;
+use crate::config::provider::Auth;
+
+const REQUIRED: &[&str] = &[
+    "anthropic",
+    "glm",
+    "glm-intl",
+    "kimi",
+    "kimi-intl",
+    "kimi-coding",
+    "minimax",
+    "minimax-intl",
+    "deepseek",
+    "dashscope",
+    "dashscope-intl",
+    "dashscope-coding",
+    "tencent-lkeap",
+    "hunyuan",
+    "volcengine",
+    "volcengine-coding",
+    "qianfan-coding",
+    "modelscope",
+    "siliconflow",
+    "longcat",
+    "mimo",
+    "openrouter",
+    "ollama",
+    "vllm",
+    "llamacpp",
+    "lmstudio",
+];
+
+#[test]
+fn presets_parse_and_every_endpoint_passes_our_own_check() {
+    let c = Catalog::builtin();
+    for id in REQUIRED {
+        assert!(c.providers.contains_key(*id), "missing preset {id}");
+    }
+    for p in c.providers.values() {
+        assert!(is_valid_id(&p.id), "{}", p.id);
+        if let Some(url) = &p.base_url {
+            c.check_base_url(url).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
+        } else {
+            assert_eq!(p.id, "anthropic", "only the official preset has no endpoint");
+        }
+        for name in p.env.keys() {
+            assert_eq!(names::refusal(name), None, "preset {} env {name}", p.id);
+        }
+    }
+    assert_eq!(c.providers["minimax"].env["API_TIMEOUT_MS"], "3000000");
+    assert_eq!(c.providers["kimi-coding"].base_url.as_deref(), Some("https://api.kimi.com/coding/"));
+    assert!(c.providers["anthropic"].key_optional);
+    assert!(!c.updated.is_empty());
+}
+
+#[test]
+fn refused_and_misspelt_providers_explain_themselves() {
+    let c = Catalog::builtin();
+    let e = c.get("groq").unwrap_err();
+    assert!(e.contains("Anthropic Messages API"), "{e}");
+    assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
+    assert!(c.get("openai").is_err());
+}
+
+#[test]
+fn openai_style_urls_are_refused_with_the_right_endpoint() {
+    let c = Catalog::builtin();
+    let cases = [
+        (
+            "https://dashscope.aliyuncs.com/compatible-mode/v1",
+            Some("https://dashscope.aliyuncs.com/apps/anthropic"),
+        ),
+        ("https://open.bigmodel.cn/api/paas/v4/", Some("https://open.bigmodel.cn/api/anthropic")),
+        ("https://openrouter.ai/api/v1", Some("https://openrouter.ai/api")),
+        ("https://api.deepseek.com", Some("https://api.deepseek.com/anthropic")),
+        ("https://api.groq.com/openai/v1", None),
+        ("https://llm.corp.example/openai/v1", None),
+        ("https://gateway.example/anthropic/v1", Some("https://gateway.example/anthropic")),
+    ];
+    for (url, right) in cases {
+        let e = c.check_base_url(url).unwrap_err();
+        if let Some(r) = right {
+            assert!(e.contains(r), "{url}: {e}");
+        }
+    }
+    for ok in [
+        "https://api.deepseek.com/anthropic",
+        "https://api.stepfun.ai/v1/anthropic",
+        "http://127.0.0.1:9/",
+        "https://llm.corp.example/anthropic",
+    ] {
+        assert_eq!(c.check_base_url(ok), Ok(()), "{ok}");
+    }
+    assert!(c.check_base_url("ftp://x").is_err());
+    assert!(c.check_base_url("https://x/\n").is_err());
+}
+
+#[test]
+fn user_providers_add_and_override_field_by_field() {
+    let text = r#"
+[providers.corp]
+base_url = "https://llm.corp.example/anthropic"
+auth = "x-api-key"
+model = "corp-large"
+
+[providers.glm]
+model = "glm-4.7"
+[providers.glm.env]
+EXTRA = "1"
+"#;
+    let c = Catalog::with_user_config(Path::new("config.toml"), text).unwrap();
+    let corp = &c.providers["corp"];
+    assert_eq!((corp.auth, corp.origin), (Auth::XApiKey, "user"));
+    let glm = &c.providers["glm"];
+    assert_eq!(glm.model.as_deref(), Some("glm-4.7"));
+    assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
+    assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
+    assert_eq!(glm.env.get("EXTRA").map(String::as_str), Some("1"));
+}
+
+#[test]
+fn user_config_errors_are_located() {
+    let cases = [
+        ("[providers.x]\nauth = \"berer\"\n", 2, "did you mean `bearer`?"),
+        (
+            "[providers.x]\nbase_url = \"https://api.moonshot.cn/v1\"\n",
+            2,
+            "https://api.moonshot.cn/anthropic",
+        ),
+        ("[providers.x]\nmodle = \"m\"\n", 2, "did you mean `model`?"),
+        ("[provider.x]\n", 1, "did you mean `providers`?"),
+        ("[providers.X]\n", 1, "only a-z"),
+        ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "run code"),
+    ];
+    for (text, line, needle) in cases {
+        let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();
+        assert_eq!(e.at.line, line, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+    }
+}
