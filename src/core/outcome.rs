@@ -163,3 +163,69 @@ pub(crate) fn missing_key_hint(r: &Resolved, credential: &Credential) -> String 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::config::provider::Catalog;
+
+    fn found(main: bool, local: bool) -> Found {
+        let root = PathBuf::from("/w/app");
+        Found {
+            main: main.then(|| root.join(".claude-provider.toml")),
+            local: local.then(|| root.join(".claude-provider.local.toml")),
+            root,
+        }
+    }
+
+    fn applied(text: &str) -> Outcome {
+        let settings = crate::config::project::parse(Path::new("p"), text).unwrap();
+        let resolved = resolve::resolve(&settings, &Catalog::builtin()).unwrap();
+        Outcome::Applied { found: found(true, false), resolved: Box::new(resolved), key: Key::NotNeeded }
+    }
+
+    fn eval(outcome: Outcome) -> Evaluation {
+        Evaluation { outcome, watch: Vec::new(), conflicts: Vec::new() }
+    }
+
+    #[test]
+    fn files_name_the_committed_file_first() {
+        assert_eq!(first_file(&found(true, true)), "/w/app/.claude-provider.toml");
+        assert_eq!(first_file(&found(false, true)), "/w/app/.claude-provider.local.toml");
+        assert_eq!(files(&found(true, true)), "/w/app/.claude-provider.toml + /w/app/.claude-provider.local.toml");
+    }
+
+    #[test]
+    fn announcements_say_enter_and_leave_once() {
+        let glm = applied("provider = \"glm\"\nmodel = \"glm-5\"\n");
+        assert_eq!(announcement(&glm, None).as_deref(), Some("using glm (glm-5) in /w/app"));
+        let same = Some(("/w/app".to_string(), Some("glm".to_string())));
+        assert_eq!(announcement(&glm, same), None, "already applied here");
+        let other = Some(("/w/other".to_string(), Some("kimi".to_string())));
+        assert_eq!(announcement(&glm, other).as_deref(), Some("using glm (glm-5) in /w/app"));
+        let left = Some(("/w/app".to_string(), Some("glm".to_string())));
+        assert_eq!(announcement(&Outcome::NoProject, left).as_deref(), Some("unloaded glm"));
+        assert_eq!(announcement(&Outcome::NoProject, Some(("/w".into(), None))).as_deref(), Some("unloaded provider"));
+        assert_eq!(announcement(&Outcome::NoProject, None), None);
+    }
+
+    #[test]
+    fn refusals_and_notices_follow_the_outcome() {
+        assert!(eval(applied("provider = \"ollama\"\n")).refusal().is_none());
+        assert!(matches!(eval(Outcome::Gone).refusal(), Some(Refusal::NoProject)));
+        let denied = eval(Outcome::Denied { found: found(true, false) });
+        assert!(matches!(denied.refusal(), Some(Refusal::Denied(r)) if r == Path::new("/w/app")));
+        assert!(denied.notices().is_empty(), "deny means quiet");
+        let blocked = eval(Outcome::Blocked { found: found(false, true), changed: true });
+        assert_eq!(
+            blocked.notices(),
+            ["/w/app/.claude-provider.local.toml changed since it was allowed; review it, then run `ccenv allow`"]
+        );
+        assert!(matches!(blocked.refusal(), Some(Refusal::Other(m)) if m == blocked.notices()[0]));
+        let invalid = eval(Outcome::Invalid { found: None, error: ReadError::Other("x: cannot read".into()) });
+        assert_eq!(invalid.notices(), ["error: x: cannot read"]);
+        assert_eq!(state_text(&invalid.outcome), "invalid");
+    }
+}
