@@ -312,3 +312,14 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// The release workflow (actionlint, which runs shellcheck on its `run:` scripts) and the
+/// dist scripts (shellcheck) lint clean.
+#[test]
+fn release_workflow_and_scripts_lint_clean() {
+    if !have("actionlint") || !have("shellcheck") {
+        return;
+    }
+    run(Command::new("actionlint").arg(".github/workflows/release.yml").current_dir(ROOT));
+    run(Command::new("shellcheck").args(["-x", "dist/build", "dist/assemble", "dist/package-info"]).current_dir(ROOT));
+}
