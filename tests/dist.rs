@@ -61,10 +61,7 @@ fn build() -> Option<Release> {
     let out = tmp.join("dist-out");
     let _ = std::fs::remove_dir_all(&out);
     let started = Instant::now();
-    // A target folder of its own: the running `cargo test` holds the lock on target/.
-    run(Command::new(Path::new(ROOT).join("dist/build"))
-        .args([TARGET, out.to_str().unwrap(), "--wheel"])
-        .env("CARGO_TARGET_DIR", tmp.join("dist-target")));
+    run(dist_build().args([TARGET, out.to_str().unwrap(), "--wheel"]));
     run(Command::new(Path::new(ROOT).join("dist/assemble")).arg(&out));
     tell(&format!("dist: linux-x64 artifacts built in {:.0} s", started.elapsed().as_secs_f64()));
     let meta = run(Command::new(env!("CARGO")).args(["metadata", "--no-deps", "--format-version", "1"]));
@@ -78,6 +75,21 @@ fn build() -> Option<Release> {
         .map(|t| t["name"].as_str().unwrap().to_string())
         .collect();
     Some(Release { out, version: pkg["version"].as_str().unwrap().to_string(), bins })
+}
+
+/// dist/build as a release runs it. A target folder of its own, as the running `cargo
+/// test` holds the lock on target/; and none of the CARGO_* variables cargo set for this
+/// test: ring's build script reruns when CARGO_PKG_NAME or CARGO_MANIFEST_DIR differ from
+/// the last build's, which would rebuild the whole release every time.
+fn dist_build() -> Command {
+    let mut c = Command::new(Path::new(ROOT).join("dist/build"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with("CARGO_") && n != "CARGO_HOME") {
+            c.env_remove(name);
+        }
+    }
+    c.env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("dist-target"));
+    c
 }
 
 /// The files SHA256SUMS lists, each checked against a digest computed here.
@@ -263,9 +275,7 @@ fn windows_zip() {
     };
     let Some(r) = release() else { return };
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dist-out-windows");
-    run(Command::new(Path::new(ROOT).join("dist/build"))
-        .args([target, out.to_str().unwrap()])
-        .env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("dist-target")));
+    run(dist_build().args([target, out.to_str().unwrap()]));
     let name = format!("ccenv-{}-{target}", r.version);
     let list = run(Command::new("python3").args(["-m", "zipfile", "-l"]).arg(out.join(format!("{name}.zip"))));
     let list = String::from_utf8_lossy(&list.stdout);
