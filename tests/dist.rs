@@ -333,3 +333,29 @@ fn release_workflow_and_scripts_lint_clean() {
     run(Command::new("actionlint").arg(".github/workflows/release.yml").current_dir(ROOT));
     run(Command::new("shellcheck").args(["-x", "dist/build", "dist/assemble", "dist/package-info"]).current_dir(ROOT));
 }
+
+/// The scoop and winget templates, filled by dist/assemble for a release holding a
+/// Windows zip (a stand-in file here: only the manifests' text is checked, against
+/// the stand-in's checksum and every binary of the package).
+#[test]
+fn scoop_and_winget_manifests_name_the_zip_its_checksum_and_every_binary() {
+    let Some(r) = release() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let zip = format!("ccenv-{}-x86_64-pc-windows-msvc.zip", r.version);
+    std::fs::write(dir.path().join(&zip), b"stand-in").unwrap();
+    run(Command::new(Path::new(ROOT).join("dist/assemble")).arg(dir.path()).arg("https://example.invalid/r"));
+    let sha: String = Sha256::digest(b"stand-in").iter().map(|b| format!("{b:02x}")).collect();
+    let scoop = std::fs::read_to_string(dir.path().join("scoop/ccenv.json")).unwrap();
+    let scoop: serde_json::Value = serde_json::from_str(&scoop).unwrap();
+    let exes: Vec<String> = r.bins.iter().map(|b| format!("{b}.exe")).collect();
+    assert_eq!(scoop["bin"], serde_json::json!(exes));
+    assert_eq!(scoop["version"], r.version.as_str());
+    assert_eq!(scoop["architecture"]["64bit"]["hash"], sha.as_str());
+    assert_eq!(scoop["architecture"]["64bit"]["url"], format!("https://example.invalid/r/{zip}"));
+    let winget = std::fs::read_to_string(dir.path().join("winget/ccenv.ccenv.installer.yaml")).unwrap();
+    assert!(winget.contains(&format!("InstallerSha256: \"{}\"", sha.to_uppercase())), "{winget}");
+    for bin in &r.bins {
+        assert!(winget.contains(&format!("PortableCommandAlias: {bin}\n")), "{winget}");
+    }
+    assert!(!winget.contains('@') && !scoop.to_string().contains('@'), "a placeholder is left:\n{winget}\n{scoop}");
+}
