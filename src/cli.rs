@@ -80,6 +80,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  ccenv status\n  ccenv status --json | jq .provider\n  \
         ccenv status --short       # the provider this shell has applied, for prompts")]
     Status {
+        /// The folder to look at (default: the current one), resolved as `cd DIR` would
+        dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
         /// Print only the provider this shell has applied (or nothing); reads no file

@@ -24,5 +24,8 @@ fn main() -> ExitCode {
         let said = rest.first().map_or("", String::as_str);
         return cmd::finish(cmd::hook_env::run(shell, pid, said).map(|()| 0));
     }
-    cmd::run(Cli::parse())
+    match Cli::try_parse() {
+        Ok(cli) => cmd::run(cli),
+        Err(e) => cmd::clap_error(e),
+    }
 }

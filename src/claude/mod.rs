@@ -79,6 +79,24 @@ pub(crate) fn settings_paths(project_dir: &Path, claude_config_dir: Option<Strin
     paths
 }
 
+/// The folders whose `.claude/` Claude Code reads when started in `cwd`: `cwd` itself
+/// and the root of its git repository (the nearest folder above with `.git`), plus
+/// ccenv's project `root`, each once.
+pub(crate) fn settings_dirs(cwd: &Path, root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![cwd.to_path_buf()];
+    if let Some(repo) = cwd.ancestors().find(|d| d.join(".git").exists()) {
+        dirs.push(repo.to_path_buf());
+    }
+    dirs.push(root.to_path_buf());
+    let mut unique: Vec<PathBuf> = Vec::new();
+    for d in dirs {
+        if !unique.contains(&d) {
+            unique.push(d);
+        }
+    }
+    unique
+}
+
 /// Reads the files that exist; an unreadable or malformed file is reported, not skipped.
 pub(crate) fn read_settings(paths: &[(Level, PathBuf)]) -> (Vec<SettingsFile>, Vec<String>) {
     let mut files = Vec::new();

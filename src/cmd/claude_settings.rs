@@ -131,7 +131,7 @@ fn ignore_in_git(root: &Path) {
         .filter(|o| o.status.success())
         .map(|o| root.join(String::from_utf8_lossy(&o.stdout).trim()));
     let Some(exclude) = exclude else { return };
-    let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
+    let mut text = crate::store::fs::read_to_string_limited(&exclude, crate::store::fs::MIB).unwrap_or_default();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -153,7 +153,7 @@ fn remove(ctx: &Context) -> Result<()> {
         .ok_or_else(|| anyhow!("no {FILE} in {} or above", dir.display()))?;
     let record = record_path(paths, &found.root);
     let written: Value =
-        serde_json::from_str(&std::fs::read_to_string(&record).map_err(|_| {
+        serde_json::from_str(&crate::store::fs::read_to_string_limited(&record, crate::store::fs::MIB).map_err(|_| {
             anyhow!("ccenv has not written Claude Code settings for {}", found.root.display())
         })?)?;
     let file = PathBuf::from(written["file"].as_str().unwrap_or_default());

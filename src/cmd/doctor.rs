@@ -22,9 +22,9 @@ pub(crate) fn run(online: bool, timeout: f64, json_out: bool, fix_onboarding: bo
     let checks = doctor::run(&ctx, &eval, &Options { online, timeout });
     let worst = checks.iter().map(|c| c.status).max().unwrap_or(Status::Ok);
     if json_out {
-        emit(&format!("{}\n", serde_json::to_string_pretty(&json!({ "status": worst, "checks": checks }))?))?;
+        emit(&format!("{}\n", crate::output::json(&json!({ "status": worst, "checks": checks }))))?;
     } else {
-        emit(&doctor::render_text(&checks))?;
+        emit(&crate::output::escape_lines(&doctor::render_text(&checks)))?;
     }
     Ok(if worst == Status::Problem { 1 } else { 0 })
 }

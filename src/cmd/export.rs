@@ -28,11 +28,12 @@ pub(crate) fn run(shell: Option<ShellName>, json: bool, blank_removed: bool) -> 
     }
     let mask = std::io::stdout().is_terminal();
     let text = match shell {
-        Some(shell) if !json => shell::render(shell.statements(), &ops, mask)?,
+        Some(shell) if !json => shell::render(shell.statements(), &ops, |n| ctx.var(n), mask)?,
         _ => shell::render_json(&ops, mask),
     };
     if mask && ops.iter().any(|op| matches!(op, Op::Set(n, _) if is_secret_name(n))) {
         say("keys are masked because standard output is a terminal; pipe or eval the output to apply it");
     }
-    emit(&text)
+    // Shown rather than applied: the terminal gets escapes, as it gets masked keys.
+    emit(&if mask { crate::output::escape_lines(&text) } else { text })
 }

@@ -54,7 +54,7 @@ fn change(
     let mut out = String::new();
     match plan.save(&ctx.paths) {
         Ok(()) => {
-            match shell::render(shell, &ctx.ops(&plan), false) {
+            match shell::render(shell, &ctx.ops(&plan), |n| ctx.var(n), false) {
                 Ok(text) => out.push_str(&text),
                 Err(e) => messages.push(e.to_string()),
             }
@@ -69,7 +69,7 @@ fn change(
         // restore it), and whatever was applied is unloaded, which needs no new state.
         Err(e) => {
             let unload = ctx.unload(inherited);
-            out.push_str(&shell::render(shell, &ctx.ops(&unload), false)?);
+            out.push_str(&shell::render(shell, &ctx.ops(&unload), |n| ctx.var(n), false)?);
             messages.push(format!("provider not applied: cannot save the restore state: {e:#}"));
         }
     }

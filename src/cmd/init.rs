@@ -15,7 +15,8 @@ pub(crate) fn run(provider: &str, model: Option<String>, force: bool) -> Result<
     let p = catalog.get(provider).map_err(anyhow::Error::msg)?;
     let dir = super::cwd(&ctx)?;
     let path = dir.join(FILE);
-    if path.exists() && !force {
+    // symlink_metadata: a link (even one to nowhere) counts as there, and is never followed.
+    if path.symlink_metadata().is_ok() && !force {
         bail!("{} exists; edit it, or pass --force to replace it", path.display());
     }
     if let Some(m) = &model
@@ -25,7 +26,8 @@ pub(crate) fn run(provider: &str, model: Option<String>, force: bool) -> Result<
     }
     let text = template(p, model.as_deref());
     project::parse(&path, &text).map_err(|d| anyhow::anyhow!("internal: generated file is invalid: {d}"))?;
-    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    // A new file renamed over the name: a committed symlink is replaced, not written through.
+    crate::store::fs::replace_file(&path, text.as_bytes())?;
     let found = project::discover(&dir).found.context("the file just written is not found")?;
     let contents = Contents::read(&found)?;
     TrustStore::new(&ctx.paths.data_dir).allow(&found.root, &contents.digest())?;

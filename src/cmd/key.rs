@@ -39,7 +39,8 @@ fn set(store: &FileKeyStore, name: &str) -> Result<()> {
         rpassword::prompt_password(format!("key for {name} (input hidden): "))?
     } else {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
+        // A key is one line; a runaway pipe is cut, not held in memory.
+        std::io::stdin().take(64 * 1024).read_to_string(&mut s)?;
         s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&s).to_string()
     };
     store.set(name, &secret)?;
@@ -57,11 +58,12 @@ fn list(store: &FileKeyStore) -> Result<()> {
         let secret = store.get(&name)?.unwrap_or_default();
         text += &format!("{name:<24} {}\n", mask(&secret));
     }
-    emit(&text)
+    emit(&crate::output::escape_lines(&text))
 }
 
 /// What the apiKeyHelper runs: the key of the (allowed) project at `dir`.
 fn helper(ctx: &Context, dir: PathBuf) -> Result<()> {
+    let dir = super::dir_arg(ctx, Some(dir))?;
     let (_, eval) = ctx.at(Some(&dir));
     let secret = match &eval.outcome {
         Outcome::Applied { key: Key::Found { secret, .. }, .. } => secret.clone(),

@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Export { shell, json, blank_removed } => ok(export::run(shell, json, blank_removed)),
         Command::Allow { dir } => ok(allow::run(dir)),
         Command::Deny { dir } => ok(deny::run(dir)),
-        Command::Status { json, short } => ok(status::run(json, short)),
+        Command::Status { dir, json, short } => ok(status::run(dir, json, short)),
         Command::Watch { dir } => ok(watch::run(dir)),
         Command::Completions { shell } => ok(completions::run(shell)),
         Command::Man => ok(man::run()),
@@ -53,6 +53,16 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     finish(result)
+}
+
+/// A command line clap refused: help and version as clap prints them, errors (which
+/// quote the refused argument) escaped like every other message.
+pub fn clap_error(e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        e.exit();
+    }
+    eprint!("{}", crate::output::escape_lines(&e.render().to_string()));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 pub fn finish(result: Result<i32>) -> ExitCode {
@@ -77,18 +87,25 @@ fn cwd(ctx: &crate::context::Context) -> Result<PathBuf> {
     ctx.cwd.clone().context("the current directory no longer exists")
 }
 
+/// The directory a command's DIR argument names (default: the working directory),
+/// spelled as the hook would see it after `cd DIR`.
+fn dir_arg(ctx: &crate::context::Context, dir: Option<PathBuf>) -> Result<PathBuf> {
+    crate::store::paths::resolve_dir(ctx.cwd.as_deref(), dir.as_deref())
+}
+
 /// The project governing `dir` (default: the working directory).
 fn project_at(ctx: &crate::context::Context, dir: Option<PathBuf>) -> Result<project::Found> {
-    let dir = match dir {
-        Some(d) if d.is_absolute() => d,
-        Some(d) => std::env::current_dir()?.join(d),
-        None => cwd(ctx)?,
-    };
-    find(&dir)
+    find(&dir_arg(ctx, dir)?)
 }
 
 fn find(dir: &Path) -> Result<project::Found> {
-    project::discover(dir).found.ok_or_else(|| {
-        anyhow!("no {FILE} in {} or above; create one with `ccenv init PROVIDER`", dir.display())
+    let discovery = project::discover(dir);
+    let ignored: String = discovery
+        .ignored
+        .iter()
+        .map(|(p, uid)| format!("; ignored {} (owned by uid {uid})", p.display()))
+        .collect();
+    discovery.found.ok_or_else(|| {
+        anyhow!("no {FILE} in {} or above{ignored}; create one with `ccenv init PROVIDER`", dir.display())
     })
 }

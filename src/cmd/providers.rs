@@ -12,7 +12,7 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
     if json_out {
         let list: Vec<_> = catalog.providers.values().collect();
         let json = json!({ "updated": catalog.updated, "providers": list });
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&json)?));
+        return emit(&format!("{}\n", crate::output::json(&json)));
     }
     let mut text = format!("{:<22} {:<10} {:<26} {}\n", "ID", "AUTH", "MODEL", "BASE URL");
     for p in catalog.providers.values() {
@@ -26,5 +26,5 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
         );
     }
     text += &format!("\nModels as of {}; * = from your config.toml.\n", catalog.updated);
-    emit(&text)
+    emit(&crate::output::escape_lines(&text))
 }

@@ -9,23 +9,26 @@ use crate::context::{Context, Inherited};
 use crate::core::outcome::Evaluation;
 use crate::core::outcome::{self, Outcome};
 use crate::core::resolve::{Key, Resolved};
-use crate::output::{emit, mask};
+use crate::output::{emit, escape, json, mask};
 
-pub(crate) fn run(json_out: bool, short: bool) -> Result<()> {
+pub(crate) fn run(dir: Option<std::path::PathBuf>, json_out: bool, short: bool) -> Result<()> {
     if short {
         // For prompts: the provider this shell has applied, from the environment alone
         // (no folders looked up, no file read).
         let provider = std::env::var_os(names::PROVIDER).map(|p| p.to_string_lossy().into_owned());
         return match provider.filter(|p| !p.is_empty()) {
-            Some(p) => emit(&format!("{p}\n")),
+            Some(p) => emit(&format!("{}\n", escape(&p))),
             None => Ok(()),
         };
     }
     let ctx = Context::from_process()?;
-    let (inherited, eval) = ctx.here();
+    let (inherited, eval) = match dir {
+        Some(d) => ctx.at(Some(&super::dir_arg(&ctx, Some(d))?)),
+        None => ctx.here(),
+    };
     let report = report(&ctx, &eval, &inherited);
     if json_out {
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+        return emit(&format!("{}\n", json(&report)));
     }
     emit(&text(&report))
 }
@@ -43,8 +46,12 @@ fn text(report: &Value) -> String {
     if let Some(p) = report.get("provider") {
         provider_lines(p, &mut lines);
     }
+    if let Some(ignored) = report.get("ignored").and_then(|f| f.as_array()) {
+        lines.extend(ignored.iter().filter_map(|f| f.as_str()).map(|f| ("ignored", f.to_string())));
+    }
     lines.push(("shell", get("shell").unwrap_or_default()));
-    lines.iter().map(|(k, v)| format!("{k:<9} {v}\n")).collect()
+    // Values came from files, paths and the environment: one escaped line each.
+    lines.iter().map(|(k, v)| format!("{k:<9} {}\n", escape(v))).collect()
 }
 
 fn provider_lines(p: &Value, lines: &mut Vec<(&str, String)>) {
@@ -98,6 +105,14 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
         (None, _) => "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into(),
     };
     r.insert("shell".into(), shell.into());
+    if !eval.ignored.is_empty() {
+        let ignored: Vec<String> = eval
+            .ignored
+            .iter()
+            .map(|(p, uid)| format!("{}: owned by another user (uid {uid})", p.display()))
+            .collect();
+        r.insert("ignored".into(), ignored.into());
+    }
     Value::Object(r)
 }
 

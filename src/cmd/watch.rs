@@ -17,11 +17,7 @@ use crate::store::fs as fsutil;
 pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
     let ctx = Context::from_process()?;
     let paths = &ctx.paths;
-    let dir = match dir {
-        Some(d) if d.is_absolute() => d,
-        Some(d) => std::env::current_dir()?.join(d),
-        None => super::cwd(&ctx)?,
-    };
+    let dir = super::dir_arg(&ctx, dir)?;
     // Folders that may not exist yet are created so they can be watched.
     for d in [paths.config_dir.clone(), paths.data_dir.join("allow"), paths.data_dir.join("deny")] {
         fsutil::private_dir(&d)?;
@@ -52,7 +48,7 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
             map.remove("shell");
             map.insert("dir".into(), dir.to_string_lossy().into());
         }
-        let line = serde_json::to_string(&report)?;
+        let line = crate::output::json_line(&report);
         if line != last {
             // A closed pipe ends the watch.
             if out.write_all(format!("{line}\n").as_bytes()).and_then(|()| out.flush()).is_err() {

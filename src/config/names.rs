@@ -43,6 +43,11 @@ pub fn is_valid(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// Whether ccenv could ever set `name`: one it manages, or one a project's `[env]` may set.
+pub fn could_set(name: &str) -> bool {
+    MANAGED.contains(&name) || refusal(name).is_none()
+}
+
 /// Why a project's `[env]` may not set `name`, or `None` when it may.
 /// A key store name, as `credential = "NAME"` and `ccenv key set NAME` take it.
 pub(crate) fn is_valid_key_name(name: &str) -> bool {

@@ -73,26 +73,44 @@ pub(crate) struct Found {
 pub(crate) struct Discovery {
     pub found: Option<Found>,
     pub candidates: Vec<PathBuf>,
+    /// Project files skipped because another user owns them, with that user's id.
+    pub ignored: Vec<(PathBuf, u32)>,
 }
 
 pub(crate) fn discover(start: &Path) -> Discovery {
-    let mut candidates = Vec::new();
+    let mut d = Discovery { found: None, candidates: Vec::new(), ignored: Vec::new() };
     for dir in start.ancestors() {
         let main = dir.join(FILE);
         let local = dir.join(LOCAL_FILE);
-        let (has_main, has_local) = (main.exists(), local.exists());
-        candidates.push(main.clone());
-        candidates.push(local.clone());
+        let has_main = present(&main, &mut d.ignored);
+        let has_local = present(&local, &mut d.ignored);
+        d.candidates.push(main.clone());
+        d.candidates.push(local.clone());
         if has_main || has_local {
-            let found = Found {
+            d.found = Some(Found {
                 root: dir.to_path_buf(),
                 main: has_main.then_some(main),
                 local: has_local.then_some(local),
-            };
-            return Discovery { found: Some(found), candidates };
+            });
+            return d;
         }
     }
-    Discovery { found: None, candidates }
+    d
+}
+
+/// Whether `path` exists and counts: a file another user owns (planted in /tmp or a
+/// shared folder above the project) does not, and is noted in `ignored`.
+fn present(path: &Path, ignored: &mut Vec<(PathBuf, u32)>) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    match crate::store::fs::foreign_owner(path, &meta) {
+        Some(uid) => {
+            ignored.push((path.to_path_buf(), uid));
+            false
+        }
+        None => true,
+    }
 }
 
 /// A project's files, read once: their bytes are what is hashed for trust and parsed.
@@ -153,20 +171,11 @@ impl Contents {
 fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let at = Location { path: path.to_path_buf(), line: 1, column: 1 };
     let fail = |message: String| Diagnostic { at: at.clone(), message };
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    if !meta.is_file() {
-        return Err(fail("is not a regular file".into()));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "is {} bytes; a project file may hold at most {MAX_FILE_BYTES}",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(format!("grew past {MAX_FILE_BYTES} bytes while being read")));
-    }
+    let bytes = crate::store::fs::read_owned(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => fail(format!("a project file may hold at most {MAX_FILE_BYTES} bytes")),
+        _ if e.raw_os_error().is_none() => fail(e.to_string()),
+        _ => fail(format!("cannot read: {e}")),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let text = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
         Source::new(path, &text).error(text.len()..text.len(), "the file is not valid UTF-8")

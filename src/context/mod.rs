@@ -88,11 +88,17 @@ impl Context {
         let Some(raw) = self.var(names::STATE) else {
             return Inherited { state: None, snapshot: None, lost: None };
         };
-        let Some(state) = State::decode(&raw) else {
+        let Some(mut state) = State::decode(&raw) else {
             return Inherited { state: None, snapshot: None, lost: Some("CCENV_STATE is malformed".into()) };
         };
+        // CCENV_STATE is only an environment variable: whoever set it, a restore touches no
+        // name ccenv could not have set itself (a forged one must not unset PATH).
+        state.names.retain(|n| names::could_set(n));
         match SnapshotStore::new(&self.paths.data_dir).load(&state.snapshot_id) {
-            Ok(snapshot) => Inherited { state: Some(state), snapshot: Some(snapshot), lost: None },
+            Ok(mut snapshot) => {
+                snapshot.retain(|n, _| names::could_set(n));
+                Inherited { state: Some(state), snapshot: Some(snapshot), lost: None }
+            }
             Err(e) => {
                 // Without the snapshot the old values are unknown: unset what was applied.
                 let snapshot = state.names.iter().map(|n| (n.clone(), None)).collect();
@@ -104,24 +110,46 @@ impl Context {
 
     pub(crate) fn evaluate(&self, dir: Option<&Path>, before: Option<&Vars>) -> Evaluation {
         let mut watch = vec![self.paths.user_config(), self.paths.keys()];
+        let empty = |outcome, watch, ignored| Evaluation {
+            outcome,
+            watch,
+            conflicts: Vec::new(),
+            ignored,
+            settings: Vec::new(),
+        };
         let Some(dir) = dir else {
-            return Evaluation { outcome: Outcome::Gone, watch, conflicts: Vec::new() };
+            return empty(Outcome::Gone, watch, Vec::new());
         };
         let discovery = project::discover(dir);
         watch.extend(discovery.candidates);
         let Some(found) = discovery.found else {
-            return Evaluation { outcome: Outcome::NoProject, watch, conflicts: Vec::new() };
+            return empty(Outcome::NoProject, watch, discovery.ignored);
         };
         let trust = TrustStore::new(&self.paths.data_dir);
         watch.extend(trust.records(&found.root));
-        let settings = claude::settings_paths(&found.root, self.var("CLAUDE_CONFIG_DIR"));
+        let settings = self.settings_files(dir, &found.root);
         watch.extend(settings.iter().map(|(_, p)| p.clone()));
         let outcome = self.evaluate_project(found, &trust, before);
-        let mut eval = Evaluation { outcome, watch, conflicts: Vec::new() };
+        let mut eval = Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
         if let Some(desired) = eval.desired() {
-            eval.conflicts = claude::conflicts(&claude::read_settings(&settings).0, desired.keys());
+            eval.conflicts = claude::conflicts(&claude::read_settings(&eval.settings).0, desired.keys());
         }
         eval
+    }
+
+    /// The Claude Code settings files that apply when Claude Code starts in `dir`: its
+    /// project settings where it runs and at its repository's root, which may lie below
+    /// ccenv's project `root` (a nested clone), and those of the project root, each once.
+    fn settings_files(&self, dir: &Path, root: &Path) -> Vec<(claude::Level, PathBuf)> {
+        let mut settings = Vec::new();
+        for base in claude::settings_dirs(dir, root) {
+            for entry in claude::settings_paths(&base, self.var("CLAUDE_CONFIG_DIR")) {
+                if !settings.contains(&entry) {
+                    settings.push(entry);
+                }
+            }
+        }
+        settings
     }
 
     fn evaluate_project(&self, found: Found, trust: &TrustStore, before: Option<&Vars>) -> Outcome {

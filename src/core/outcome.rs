@@ -41,6 +41,10 @@ pub(crate) struct Evaluation {
     pub(crate) watch: Vec<PathBuf>,
     /// Claude Code settings files whose `env` would override what is applied here.
     pub(crate) conflicts: Vec<Conflict>,
+    /// Project files skipped because another user owns them, with that user's id.
+    pub(crate) ignored: Vec<(PathBuf, u32)>,
+    /// The Claude Code settings files that apply where Claude Code would run here.
+    pub(crate) settings: Vec<(crate::claude::Level, PathBuf)>,
 }
 
 impl Evaluation {

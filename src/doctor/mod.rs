@@ -60,11 +60,11 @@ pub(crate) fn run(ctx: &Context, eval: &Evaluation, opts: &Options) -> Vec<Check
     let mut checks = vec![hook(ctx.var("CCENV_SHELL"))];
     checks.push(project(eval));
     let claude_dir = ctx.var("CLAUDE_CONFIG_DIR");
-    if let Outcome::Applied { resolved, key, found } = &eval.outcome {
+    checks.extend(ignored(eval));
+    if let Outcome::Applied { resolved, key, .. } = &eval.outcome {
         checks.push(provider(resolved, key));
         checks.extend(endpoint(resolved));
-        let settings = claude::settings_paths(&found.root, claude_dir.clone());
-        let (files, errors) = claude::read_settings(&settings);
+        let (files, errors) = claude::read_settings(&eval.settings);
         checks.extend(conflicts(eval));
         checks.extend(errors.into_iter().map(|e| {
             check("settings", Status::Warning, e).why("Claude Code may fail to start or ignore this file")
@@ -131,6 +131,18 @@ fn project(eval: &Evaluation) -> Check {
             check("project", Status::Ok, format!("{} (allowed, valid)", outcome::files(found)))
         }
     }
+}
+
+/// Project files another user owns: skipped as if absent, said once here.
+fn ignored(eval: &Evaluation) -> Vec<Check> {
+    eval.ignored
+        .iter()
+        .map(|(path, uid)| {
+            check("project", Status::Warning, format!("ignored {}: owned by another user (uid {uid})", path.display()))
+                .why("a file in a shared folder above this one could be planted by anyone; ccenv reads only yours and root's")
+                .fix("if it is meant for you, copy it into a folder of your own")
+        })
+        .collect()
 }
 
 fn provider(r: &Resolved, key: &Key) -> Check {

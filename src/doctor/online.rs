@@ -16,6 +16,8 @@ struct Answer {
     ms: u128,
     status: u16,
     text: String,
+    /// Where a redirect pointed (not followed).
+    location: Option<String>,
     secret: Option<String>,
 }
 
@@ -27,8 +29,9 @@ impl Answer {
         }
     }
 
+    /// Masked before cut: a cut through the key would leave a piece that no longer matches.
     fn excerpt(&self, s: &str) -> String {
-        self.hide(&s.chars().take(200).collect::<String>())
+        self.hide(s).chars().take(200).collect()
     }
 }
 
@@ -57,6 +60,9 @@ fn send(r: &Resolved, key: &Key, timeout: Duration) -> Result<Answer, Check> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        // A redirect would carry the key header (ureq drops only Authorization) to
+        // wherever it points, another host included: not followed, reported instead.
+        .max_redirects(0)
         .build()
         .into();
     let mut req =
@@ -70,8 +76,8 @@ fn send(r: &Resolved, key: &Key, timeout: Duration) -> Result<Answer, Check> {
     }
     let started = Instant::now();
     let response = req.send(body.as_str());
-    let mut answer =
-        Answer { url, model, ms: started.elapsed().as_millis(), status: 0, text: String::new(), secret };
+    let ms = started.elapsed().as_millis();
+    let mut answer = Answer { url, model, ms, status: 0, text: String::new(), location: None, secret };
     let mut resp = match response {
         Ok(r) => r,
         Err(ureq::Error::Timeout(_)) => {
@@ -91,6 +97,7 @@ fn send(r: &Resolved, key: &Key, timeout: Duration) -> Result<Answer, Check> {
         }
     };
     answer.status = resp.status().as_u16();
+    answer.location = resp.headers().get("location").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     answer.text = resp.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
     Ok(answer)
 }
@@ -104,6 +111,13 @@ fn judge(r: &Resolved, a: &Answer) -> Check {
         .map(|v| v["error"]["message"].as_str().unwrap_or("").to_string());
     let openai_shaped = json.as_ref().is_some_and(|v| v["type"] != "error" && v.get("error").is_some());
     match status {
+        300..=399 => check(
+            "online",
+            Status::Problem,
+            format!("{url}: answers with a redirect (HTTP {status}) to {}; {ms} ms", a.location.as_deref().unwrap_or("?")),
+        )
+        .why("ccenv does not follow redirects: the key would go along to wherever it points")
+        .fix("set base_url to the address the provider documents (the redirect's target, if you trust it)"),
         200 if json.as_ref().is_some_and(|v| v["type"] == "message") => check(
             "online",
             Status::Ok,

@@ -17,7 +17,22 @@ impl Statements for Fish {
         // name, which children would inherit. Only an exported empty global shadows it
         // (an unexported one does not, fish 3.6): children see "", which Claude Code
         // treats as unset, and the universal, shared by every fish, stays untouched.
-        format!("set -e -g {name}; if set -q {name}; set -gx {name} ''; end\n")
+        // One command (begin … end), so it can stand in an `and` chain.
+        format!("begin; set -e -g {name}; not set -q {name}; or set -gx {name} ''; end\n")
+    }
+
+    /// fish ends no script on a failed `set`: an `and` chain stops at the first one.
+    fn atomic(&self, apply: &[String], undo: &[String], failed: &str) -> String {
+        if apply.is_empty() {
+            return String::new();
+        }
+        let chain: Vec<&str> = apply.iter().map(|s| s.trim_end()).collect();
+        let mut out = format!("if {}\nelse\n", chain.join("; and "));
+        for u in undo {
+            out += &format!("  {}\n", u.trim_end());
+        }
+        out += &format!("  echo {} >&2\nend\n", self.quote(failed));
+        out
     }
 }
 

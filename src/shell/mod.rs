@@ -54,6 +54,12 @@ pub(crate) trait Statements {
     fn refuse(&self, _value: &str) -> Option<String> {
         None
     }
+    /// `apply` (from `export` and `unset`) as one change: when any statement fails, every
+    /// `undo` statement runs and `failed` is printed. By default in order, for shells whose
+    /// values cannot fail to set (PowerShell, cmd).
+    fn atomic(&self, apply: &[String], _undo: &[String], _failed: &str) -> String {
+        apply.concat()
+    }
 }
 
 /// What a prompt hook needs besides statements: its script, and its own variables.
@@ -141,9 +147,17 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// Renders every operation, or refuses the lot when one value cannot be carried safely.
+/// Renders every operation as one change, or refuses the lot when one value cannot be
+/// carried safely. `now` gives each name's value before the change: when any statement
+/// fails, every name is put back to it, so the shell never holds half of a change and
+/// `CCENV_STATE` (set last) always describes what is set.
 /// `mask_secrets`: keys are shown masked (the output goes to a terminal).
-pub(crate) fn render(shell: &dyn Statements, ops: &[Op], mask_secrets: bool) -> Result<String, Refused> {
+pub(crate) fn render(
+    shell: &dyn Statements,
+    ops: &[Op],
+    now: impl Fn(&str) -> Option<String>,
+    mask_secrets: bool,
+) -> Result<String, Refused> {
     for op in ops {
         if let Op::Set(name, value) = op
             && let Some(why) = shell.refuse(value)
@@ -151,15 +165,23 @@ pub(crate) fn render(shell: &dyn Statements, ops: &[Op], mask_secrets: bool) -> 
             return Err(Refused { name: name.clone(), why });
         }
     }
-    let mut out = String::new();
-    for op in ops {
-        out.push_str(&match op {
-            Op::Set(n, v) if mask_secrets && is_secret_name(n) => shell.export(n, &mask(v)),
-            Op::Set(n, v) => shell.export(n, v),
-            Op::Unset(n) => shell.unset(n),
-        });
-    }
-    Ok(out)
+    let line = |op: &Op| match op {
+        Op::Set(n, v) if mask_secrets && is_secret_name(n) => shell.export(n, &mask(v)),
+        Op::Set(n, v) => shell.export(n, v),
+        Op::Unset(n) => shell.unset(n),
+    };
+    let undo: Vec<String> = ops
+        .iter()
+        .map(|op| {
+            let (Op::Set(name, _) | Op::Unset(name)) = op;
+            line(&match now(name) {
+                Some(v) => Op::Set(name.clone(), v),
+                None => Op::Unset(name.clone()),
+            })
+        })
+        .collect();
+    let apply: Vec<String> = ops.iter().map(line).collect();
+    Ok(shell.atomic(&apply, &undo, "ccenv: the provider change could not be applied (see above); nothing was changed"))
 }
 
 /// `{"set": {…}, "unset": […]}` for tools that apply the change themselves.
@@ -178,7 +200,7 @@ pub(crate) fn render_json(ops: &[Op], mask_secrets: bool) -> String {
         }
     }
     let json = serde_json::json!({ "set": set, "unset": unset });
-    format!("{}\n", serde_json::to_string_pretty(&json).expect("JSON of strings"))
+    format!("{}\n", crate::output::json(&json))
 }
 
 /// What the hook keeps between prompts: the watched files that exist and those that do

@@ -19,14 +19,46 @@ impl Statements for Posix {
         // `-v`: plain `unset` removes a function of that name when no variable exists.
         format!("unset -v {name}\n")
     }
+
+    /// Each statement runs in its own `eval`: an error zsh treats as fatal (a read-only
+    /// variable) ends that `eval` only, so the `else` branch still puts back every value.
+    fn atomic(&self, apply: &[String], undo: &[String], failed: &str) -> String {
+        if apply.is_empty() {
+            return String::new();
+        }
+        let wrap = |s: &String| format!("eval {}", self.quote(s.trim_end()));
+        let chain: Vec<String> = apply.iter().map(wrap).collect();
+        let mut out = format!("if {}; then :; else\n", chain.join(" && "));
+        for u in undo {
+            out += &format!("  {} || :\n", wrap(u));
+        }
+        out += &format!("  builtin printf '%s\\n' {} >&2\nfi\n", self.quote(failed));
+        out
+    }
 }
 
 impl Hook for Posix {
+    /// Every byte inside single quotes, `'` itself as `\'` between them: no option of
+    /// bash or zsh acts on a quoted word (`shell-escape` left `=x` bare, which zsh's
+    /// EQUALS expands). Two quotes never touch, so zsh's RC_QUOTES cannot join them.
+    /// Correct for bash and zsh only, never for fish (docs/shells.md, "POSIX single quotes").
     fn quote(&self, value: &str) -> String {
         debug_assert!(!value.contains('\0'));
-        // `'` becomes `'\''` (and `!` becomes `'\!'`, harmless here); correct for bash
-        // and zsh only, never for fish (docs/shells.md, "POSIX single quotes").
-        shell_escape::unix::escape(value.into()).into_owned()
+        if value.is_empty() {
+            return "''".into();
+        }
+        let mut out = String::with_capacity(value.len() + 2);
+        for (i, run) in value.split('\'').enumerate() {
+            if i > 0 {
+                out.push_str("\\'");
+            }
+            if !run.is_empty() {
+                out.push('\'');
+                out.push_str(run);
+                out.push('\'');
+            }
+        }
+        out
     }
 
     fn set_local(&self, name: &str, value: &str) -> String {
@@ -39,7 +71,8 @@ impl Hook for Posix {
         super::quote_bytes(
             path.as_os_str().as_encoded_bytes(),
             |s| self.quote(s),
-            |b| format!("$'\\x{b:02x}'"),
+            // `""` keeps `$'…'` from touching a quote (RC_QUOTES would join them).
+            |b| format!("\"\"$'\\x{b:02x}'\"\""),
         )
     }
 

@@ -62,7 +62,7 @@ fn statements(shell: ShellName) -> String {
     ));
     let mut out = String::new();
     for (what, ops) in cases {
-        let text = match render(shell.statements(), &ops, false) {
+        let text = match render(shell.statements(), &ops, |_| None, false) {
             Ok(t) => t,
             Err(e) => format!("REFUSED: {e}\n"),
         };
@@ -127,7 +127,7 @@ fn masked_statements_and_json() {
         Op::Unset("ANTHROPIC_API_KEY".into()),
     ];
     let mut out = String::from("## bash, masked\n");
-    out += &render(ShellName::Bash.statements(), &ops, true).unwrap();
+    out += &render(ShellName::Bash.statements(), &ops, |_| None, true).unwrap();
     out += "## json, masked\n";
     out += &render_json(&ops, true);
     out += "## json\n";

@@ -1,4 +1,5 @@
-//! Private, atomic file writes and a cross-process lock for ccenv's stores.
+//! Private, atomic file writes, a cross-process lock for ccenv's stores, and the one
+//! way any file is read (non-blocking open, regular files only, capped).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -29,6 +30,24 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_name(path);
     let result = (|| -> Result<()> {
         let mut f = private_options().open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Replaces `path` with a new file holding `bytes` (mode from the umask, as an editor
+/// would make it), by rename: a symlink at `path` is replaced, never written through, and
+/// the folder's permissions are left alone (it is the user's project, not a store).
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_name(path);
+    let result = (|| -> Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -82,14 +101,62 @@ pub(crate) fn lock(dir: &Path, name: &str) -> Result<Lock> {
 /// Reads a text file of at most `max` bytes; a larger one is an error, not a hang or an
 /// out-of-memory (a hostile repository or a runaway file can be any size).
 pub(crate) fn read_to_string_limited(path: &Path, max: u64) -> std::io::Result<String> {
+    let bytes = read_limited(path, max)?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// The one way ccenv reads a file: opened without blocking (a FIFO would wait for a
+/// writer forever), checked on the opened descriptor to be a regular file (a device or
+/// FIFO swapped in after a check is still caught), and read to at most `max` bytes
+/// whatever size it reports (/proc files report 0).
+pub(crate) fn read_limited(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    read_file(path, max, false)
+}
+
+/// `read_limited` for files another local user could plant (project files in a shared
+/// folder such as /tmp): one owned by anyone but this user or root is refused.
+pub(crate) fn read_owned(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    read_file(path, max, true)
+}
+
+fn read_file(path: &Path, max: u64, owned: bool) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
-    let file = File::open(path)?;
-    let mut text = String::new();
-    file.take(max + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > max {
-        return Err(Error::new(ErrorKind::InvalidData, format!("larger than {max} bytes")));
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
-    Ok(text)
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "is not a regular file"));
+    }
+    if owned && let Some(uid) = foreign_owner(path, &meta) {
+        return Err(Error::new(ErrorKind::PermissionDenied, format!("is owned by another user (uid {uid})")));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::new(ErrorKind::InvalidData, format!("is larger than {max} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// The owner of `path` (the link itself, and the file it leads to, as opened) when
+/// that is neither this user nor root: git's `safe.directory` rule for project files.
+#[cfg(unix)]
+pub(crate) fn foreign_owner(path: &Path, opened: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let me = unsafe { libc::geteuid() };
+    let link = fs::symlink_metadata(path).map(|m| m.uid()).unwrap_or(opened.uid());
+    [link, opened.uid()].into_iter().find(|&uid| uid != me && uid != 0)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn foreign_owner(_path: &Path, _opened: &fs::Metadata) -> Option<u32> {
+    None
 }
 
 pub(crate) const MIB: u64 = 1024 * 1024;

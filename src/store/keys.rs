@@ -60,9 +60,15 @@ impl FileKeyStore {
             #[serde(default)]
             keys: BTreeMap<String, String>,
         }
-        let file: File = toml::from_str(&text).with_context(|| {
-            format!(
-                "the key store {} is corrupt; fix or remove it and store the keys again",
+        // The parser's message quotes the line it stopped at, which here holds a key:
+        // only the position is shown.
+        let file: File = toml::from_str(&text).map_err(|e| {
+            let at = e.span().map(|s| s.start).unwrap_or(0).min(text.len());
+            let line = text[..at].matches('\n').count() + 1;
+            let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            anyhow::anyhow!(
+                "the key store {} is corrupt at line {line}, column {column} (the parser's message is \
+                 not shown: it would quote a key); fix or remove it and store the keys again",
                 self.path.display()
             )
         })?;

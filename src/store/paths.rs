@@ -56,6 +56,36 @@ pub(crate) fn current_dir() -> Option<PathBuf> {
     Some(real)
 }
 
+/// The directory `arg` names (`cwd` when `None`), spelled as the shell spells it after
+/// `cd arg`: joined to `cwd` (`$PWD`'s spelling) and with `.` and `..` taken lexically, as `cd`
+/// does, when that spelling is the very directory; else the kernel's own answer. The
+/// hook finds projects from that spelling, so trust records made here are the ones it
+/// looks up (`deny .`, `allow ../x/` and `deny DIR/` name the same root as the hook).
+pub(crate) fn resolve_dir(cwd: Option<&Path>, arg: Option<&Path>) -> Result<PathBuf> {
+    let here = || cwd.map(Path::to_path_buf).context("the current directory no longer exists");
+    let Some(arg) = arg else {
+        return here();
+    };
+    let joined = if arg.is_absolute() { arg.to_path_buf() } else { here()?.join(arg) };
+    let mut logical = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                logical.pop();
+            }
+            other => logical.push(other),
+        }
+    }
+    let physical = std::fs::canonicalize(&joined).with_context(|| format!("cannot open {}", arg.display()))?;
+    if !physical.is_dir() {
+        anyhow::bail!("{} is not a directory", arg.display());
+    }
+    // Windows: canonical paths carry a `\\?\` prefix that no shell shows.
+    let keep = if cfg!(unix) { same_dir(&logical, &physical) } else { logical.is_dir() };
+    Ok(if keep { logical } else { physical })
+}
+
 #[cfg(unix)]
 fn same_dir(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;

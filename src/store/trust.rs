@@ -49,10 +49,13 @@ impl TrustStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Trust::Unknown),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", allow.display())),
         };
-        // Line 1: the root (for people reading the folder); line 2: the content digest.
+        // Line 1: the root, escaped to one line (for people reading the folder; the file
+        // name already holds the exact bytes); line 2: the content digest. Records from
+        // before the escaping hold the root as it was, which matches when it has no
+        // control character.
         let mut lines = text.lines();
         let (recorded_root, recorded_digest) = (lines.next(), lines.next());
-        if recorded_root.is_some_and(|r| same_root(r, &root.to_string_lossy()))
+        if recorded_root.is_some_and(|r| same_root(r, &record_line(root)))
             && recorded_digest == Some(digest)
         {
             Ok(Trust::Allowed)
@@ -64,14 +67,14 @@ impl TrustStore {
     pub(crate) fn allow(&self, root: &Path, digest: &str) -> Result<()> {
         let [allow, deny] = self.records(root);
         let _lock = fsutil::lock(&self.dir, "trust")?;
-        fsutil::write_atomic(&allow, format!("{}\n{digest}\n", root.to_string_lossy()).as_bytes())?;
+        fsutil::write_atomic(&allow, format!("{}\n{digest}\n", record_line(root)).as_bytes())?;
         remove_if_present(&deny)
     }
 
     pub(crate) fn deny(&self, root: &Path) -> Result<()> {
         let [allow, deny] = self.records(root);
         let _lock = fsutil::lock(&self.dir, "trust")?;
-        fsutil::write_atomic(&deny, format!("{}\n", root.to_string_lossy()).as_bytes())?;
+        fsutil::write_atomic(&deny, format!("{}\n", record_line(root)).as_bytes())?;
         remove_if_present(&allow)
     }
 }
@@ -83,6 +86,11 @@ fn remove_if_present(path: &Path) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// `root` on one line: a newline in a folder name cannot split the record.
+fn record_line(root: &Path) -> String {
+    crate::output::escape(&root.to_string_lossy())
 }
 
 /// Whether a recorded root names `root`: case-insensitive on Windows, as paths are there.

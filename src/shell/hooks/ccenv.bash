@@ -1,26 +1,27 @@
 # ccenv hook for bash. Install with this line at the end of ~/.bashrc:
 #   eval "$(ccenv hook bash)"
-# An unchanged prompt starts no process: __ccenv_changed compares the directory,
+# An unchanged prompt starts no process: the hook compares the directory,
 # CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
 # against a stamp, with shell builtins only.
 # The __ccenv_* variables are assigned by the eval'd output of `ccenv hook-env`.
 # shellcheck disable=SC2154
 
-__ccenv_changed() {
-  [[ "$PWD" == "${__ccenv_pwd-}" && "${CCENV_STATE-}" == "${__ccenv_state-}" ]] || return 0
-  local f
-  for f in ${__ccenv_present[@]+"${__ccenv_present[@]}"}; do
-    [[ -e "$f" && ! "$f" -nt "${__ccenv_stamp-}" ]] || return 0
-  done
-  for f in ${__ccenv_absent[@]+"${__ccenv_absent[@]}"}; do
-    [[ -e "$f" ]] && return 0
-  done
-  return 1
-}
-
+# One function, no nesting (FUNCNEST=1 still runs it); every expansion has a default
+# (set -u) and sits in quotes or [[ ]] (failglob, nullglob); nothing in it may fail
+# outside a condition (set -e), and it reads the same in POSIX mode.
 _ccenv_hook() {
-  local __ccenv_status=$? __ccenv_out
-  if __ccenv_changed; then
+  local __ccenv_status=$? __ccenv_out __ccenv_f __ccenv_run=
+  if [[ "$PWD" != "${__ccenv_pwd-}" || "${CCENV_STATE-}" != "${__ccenv_state-}" ]]; then
+    __ccenv_run=1
+  else
+    for __ccenv_f in ${__ccenv_present[@]+"${__ccenv_present[@]}"}; do
+      if [[ ! -e "$__ccenv_f" || "$__ccenv_f" -nt "${__ccenv_stamp-}" ]]; then __ccenv_run=1; fi
+    done
+    for __ccenv_f in ${__ccenv_absent[@]+"${__ccenv_absent[@]}"}; do
+      if [[ -e "$__ccenv_f" ]]; then __ccenv_run=1; fi
+    done
+  fi
+  if [[ -n "$__ccenv_run" ]]; then
     # Apply only complete output: an interrupted or failed run changes nothing.
     if __ccenv_out="$(@CCENV@ hook-env bash "$$" "${__ccenv_said-}")"; then
       eval "$__ccenv_out"

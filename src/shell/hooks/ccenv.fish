@@ -1,6 +1,6 @@
 # ccenv hook for fish. Install with this line in ~/.config/fish/config.fish:
 #   ccenv hook fish | source
-# An unchanged prompt starts no process: __ccenv_changed compares the directory,
+# An unchanged prompt starts no process: the hook compares the directory,
 # CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
 # against a stamp, with shell builtins only.
 

@@ -1,24 +1,27 @@
 # ccenv hook for zsh. Install with this line at the end of ~/.zshrc:
 #   eval "$(ccenv hook zsh)"
-# An unchanged prompt starts no process: __ccenv_changed compares the directory,
+# An unchanged prompt starts no process: the hook compares the directory,
 # CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
 # against a stamp, with shell builtins only.
 
-__ccenv_changed() {
-  [[ "$PWD" == "${__ccenv_pwd-}" && "${CCENV_STATE-}" == "${__ccenv_state-}" ]] || return 0
-  local f
-  for f in "${__ccenv_present[@]}"; do
-    [[ -e "$f" && ! "$f" -nt "${__ccenv_stamp-}" ]] || return 0
-  done
-  for f in "${__ccenv_absent[@]}"; do
-    [[ -e "$f" ]] && return 0
-  done
-  return 1
-}
-
+# One function, no nesting (FUNCNEST=1 still runs it). `emulate -L zsh` gives it, and
+# the statements it evals, zsh's own options whatever the user set (ksharrays, nounset,
+# shwordsplit, errexit, emulate sh, …), and puts the user's back on return.
 _ccenv_hook() {
-  local __ccenv_status=$? __ccenv_out
-  if __ccenv_changed; then
+  local __ccenv_status=$?
+  emulate -L zsh
+  local __ccenv_out __ccenv_f __ccenv_run=
+  if [[ "$PWD" != "${__ccenv_pwd-}" || "${CCENV_STATE-}" != "${__ccenv_state-}" ]]; then
+    __ccenv_run=1
+  else
+    for __ccenv_f in "${__ccenv_present[@]}"; do
+      [[ -e "$__ccenv_f" && ! "$__ccenv_f" -nt "${__ccenv_stamp-}" ]] || __ccenv_run=1
+    done
+    for __ccenv_f in "${__ccenv_absent[@]}"; do
+      [[ -e "$__ccenv_f" ]] && __ccenv_run=1
+    done
+  fi
+  if [[ -n "$__ccenv_run" ]]; then
     # Apply only complete output: an interrupted or failed run changes nothing.
     if __ccenv_out="$(@CCENV@ hook-env zsh "$$" "${__ccenv_said-}")"; then
       eval "$__ccenv_out"
@@ -32,6 +35,11 @@ _ccenv_hook() {
 # Tells `ccenv doctor` which shell has the hook (a pid, nothing secret).
 export CCENV_SHELL="zsh:$$"
 
-typeset -ga __ccenv_present __ccenv_absent precmd_functions chpwd_functions
-(( ${precmd_functions[(I)_ccenv_hook]} )) || precmd_functions=(_ccenv_hook $precmd_functions)
-(( ${chpwd_functions[(I)_ccenv_hook]} )) || chpwd_functions=(_ccenv_hook $chpwd_functions)
+# In an anonymous function, so the user's options (ksharrays, nounset) do not change
+# how the arrays are read.
+() {
+  emulate -L zsh
+  typeset -ga __ccenv_present __ccenv_absent precmd_functions chpwd_functions
+  (( ${precmd_functions[(I)_ccenv_hook]} )) || precmd_functions=(_ccenv_hook $precmd_functions)
+  (( ${chpwd_functions[(I)_ccenv_hook]} )) || chpwd_functions=(_ccenv_hook $chpwd_functions)
+}
