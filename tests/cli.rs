@@ -100,8 +100,9 @@ fn export_applies_then_restores_and_masks_on_a_terminal_only() {
         None,
     );
     let text = stdout(&out);
-    assert!(text.contains("export ANTHROPIC_API_KEY=sk-real\n"), "{text}");
-    assert!(text.contains("unset -v CCENV_STATE\n"), "{text}");
+    // One atomic change: each statement in its own eval (quoted once more).
+    assert!(text.contains("eval 'export ANTHROPIC_API_KEY='\\''sk-real'\\'"), "{text}");
+    assert!(text.contains("eval 'unset -v CCENV_STATE'"), "{text}");
 
     if common::have("script") {
         let cmd = format!("cd '{}' && ccenv export --shell bash", dir.display());
@@ -112,7 +113,7 @@ fn export_applies_then_restores_and_masks_on_a_terminal_only() {
             .output()
             .unwrap();
         let text = stdout(&out);
-        assert!(text.contains("ANTHROPIC_AUTH_TOKEN='sk-k…ef (24 chars)'"), "{text}");
+        assert!(text.contains("ANTHROPIC_AUTH_TOKEN='\\''sk-k…ef (24 chars)'\\'"), "{text}");
         assert!(!text.contains("sk-kimi-0123456789abcdef"), "{text}");
     }
 }

@@ -63,7 +63,8 @@ fn bait() -> Vec<String> {
     v
 }
 
-/// Enter a project and leave it through the prompt hook, with `options` set first.
+/// Enter a project and leave it through the prompt hook, with `options` set and the hook
+/// installed again under them (an rc file sets options before the hook line).
 fn enter_and_leave(kind: &'static str, options: &str) {
     let sb = Sandbox::new();
     let values = bait();
@@ -71,6 +72,7 @@ fn enter_and_leave(kind: &'static str, options: &str) {
     let outside = sb.work("outside");
     let mut sh = Shell::start(&sb, kind, &[("ANTHROPIC_MODEL", "=mine"), ("ANTHROPIC_API_KEY", "=k'ey")]);
     sh.run(options);
+    sh.run(common::hook_line(kind));
     sh.run(&format!("cd '{}'", outside.display()));
     let before = managed_view(&sh.child_env());
     sh.run(&format!("cd '{}'", proj.display()));
@@ -151,8 +153,9 @@ fn bash_read_only_variable_rolls_back() {
     read_only_apply_rolls_back("bash", "readonly ANTHROPIC_MODEL");
 }
 
-/// fish has no user-made read-only variables; its own (`version`) are the only ones an
-/// `[env]` name could hit. Either the project file is refused, or the apply is atomic.
+/// fish has no user-made read-only variables; its own (`status_generation`) are the only
+/// ones an `[env]` name could hit. Either the project file is refused (an allowlist of
+/// `[env]` names refuses it), or the apply is atomic.
 #[test]
 fn fish_read_only_variable_rolls_back() {
     if !have("script") || !have("fish") {
@@ -160,7 +163,7 @@ fn fish_read_only_variable_rolls_back() {
     }
     let sb = Sandbox::new();
     let dir = sb.work("p");
-    sb.write(&dir.join(".claude-provider.toml"), "provider = \"ollama\"\n[env]\nversion = \"1\"\n");
+    sb.write(&dir.join(".claude-provider.toml"), "provider = \"ollama\"\n[env]\nstatus_generation = \"1\"\n");
     if !sb.ccenv(&dir, &["allow"]).status.success() {
         return;
     }
@@ -169,6 +172,7 @@ fn fish_read_only_variable_rolls_back() {
     sh.run(&format!("cd '{}'", dir.display()));
     let after = managed_view(&sh.child_env());
     assert_eq!(after, before, "fish: a failed apply left a half-applied environment");
+    assert!(sh.ccenv_messages().join("\n").contains("could not be applied"), "{}", sh.output());
     sh.exit();
 }
 
