@@ -4,13 +4,12 @@
 # CCENV_STATE (another tool may change it) and the files ccenv watched on its last run
 # against a stamp, with shell builtins only.
 
-# One function, no nesting (FUNCNEST=1 still runs it). `emulate -L zsh` gives it, and
-# the statements it evals, zsh's own options whatever the user set (ksharrays, nounset,
-# shwordsplit, errexit, emulate sh, …), and puts the user's back on return.
+# One function, no nesting (FUNCNEST=1 still runs it). The check reads the same under any
+# option (every expansion quoted or defaulted, arrays in braces); when something changed,
+# `emulate -L zsh` gives the rest, and the statements it evals, zsh's own options whatever
+# the user set (ksharrays, nounset, shwordsplit, errexit, emulate sh, …) until it returns.
 _ccenv_hook() {
-  local __ccenv_status=$?
-  emulate -L zsh
-  local __ccenv_out __ccenv_f __ccenv_run=
+  local __ccenv_status=$? __ccenv_out __ccenv_f __ccenv_run=
   if [[ "$PWD" != "${__ccenv_pwd-}" || "${CCENV_STATE-}" != "${__ccenv_state-}" ]]; then
     __ccenv_run=1
   else
@@ -22,6 +21,7 @@ _ccenv_hook() {
     done
   fi
   if [[ -n "$__ccenv_run" ]]; then
+    emulate -L zsh
     # Apply only complete output: an interrupted or failed run changes nothing.
     if __ccenv_out="$(@CCENV@ hook-env zsh "$$" "${__ccenv_said-}")"; then
       eval "$__ccenv_out"
