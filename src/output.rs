@@ -82,7 +82,6 @@ fn json_safe(text: String) -> String {
     out
 }
 
-
 /// Writes a command's whole output to stdout in one write. Several small writes race a
 /// reader that stops early (`ccenv status --json | grep -q …`): a write after it has gone
 /// gets SIGPIPE, and under `set -o pipefail` the pipeline fails although grep matched.

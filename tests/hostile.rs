@@ -50,7 +50,9 @@ fn fifos_and_endless_files_never_hang_a_command() {
     mkfifo(&proj.join(".claude/settings.json"));
     std::os::unix::fs::symlink("/dev/zero", proj.join(".claude/settings.local.json")).unwrap();
     mkfifo(&sb.path("cfg/keys.toml"));
-    for args in [&["hook-env", "bash", "1"][..], &["status"], &["doctor"], &["key", "list"], &["export", "--json"]] {
+    for args in
+        [&["hook-env", "bash", "1"][..], &["status"], &["doctor"], &["key", "list"], &["export", "--json"]]
+    {
         let out = bounded(&sb, &proj, args, Duration::from_secs(10))
             .unwrap_or_else(|| panic!("ccenv {args:?} hung on a FIFO"));
         if args[0] == "doctor" {
@@ -145,7 +147,10 @@ fn nothing_from_a_file_path_or_environment_reaches_the_terminal_raw() {
     let sb = Sandbox::new();
     sb.write(
         &sb.path("cfg/config.toml"),
-        &format!("[providers.evil]\nname = {}\nbase_url = \"http://127.0.0.1:9\"\nauth = \"none\"\n", toml::Value::String(EVIL.into())),
+        &format!(
+            "[providers.evil]\nname = {}\nbase_url = \"http://127.0.0.1:9\"\nauth = \"none\"\n",
+            toml::Value::String(EVIL.into())
+        ),
     );
     let dir = sb.work(EVIL);
     let body = format!("[env]\nT_1 = {}\n", toml::Value::String(EVIL.into()));
@@ -157,7 +162,14 @@ fn nothing_from_a_file_path_or_environment_reaches_the_terminal_raw() {
     let allow = sb.ccenv(&dir, &["allow"]);
     assert!(allow.status.success(), "{}", text(&allow));
     assert_clean("allow", &allow.stderr);
-    for args in [&["status"][..], &["status", "--json"], &["doctor"], &["doctor", "--json"], &["providers"], &["providers", "--json"]] {
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["doctor"],
+        &["doctor", "--json"],
+        &["providers"],
+        &["providers", "--json"],
+    ] {
         let out = sb.ccenv(&dir, args);
         assert_clean(&format!("{args:?} stdout"), &out.stdout);
         assert_clean(&format!("{args:?} stderr"), &out.stderr);
@@ -226,15 +238,21 @@ fn doctor_never_sends_a_key_across_a_redirect() {
     let target = Server::start();
     // 302: ureq turns the POST into a GET and keeps every header but Authorization.
     // The header rides on the content type: the shared test server has no header field.
-    let header = format!("text/plain\r\nlocation: http://localhost:{}/v1/messages", target.url().rsplit(':').next().unwrap());
+    let header = format!(
+        "text/plain\r\nlocation: http://localhost:{}/v1/messages",
+        target.url().rsplit(':').next().unwrap()
+    );
     LOCATION.set(Box::leak(header.into_boxed_str())).unwrap();
     let redirect = Server::answering(|_| Some((302, LOCATION.get().unwrap(), String::new())));
     let sb = Sandbox::new();
     let proj = online_project(&sb, &redirect.url(), "x-api-key");
     let out = sb.ccenv(&proj, &["doctor", "--online"]);
     assert_eq!(redirect.messages().len(), 1, "{}", text(&out));
-    let leaked: Vec<_> =
-        target.all().into_iter().filter(|r| r.header("x-api-key").is_some() || r.header("authorization").is_some()).collect();
+    let leaked: Vec<_> = target
+        .all()
+        .into_iter()
+        .filter(|r| r.header("x-api-key").is_some() || r.header("authorization").is_some())
+        .collect();
     assert!(leaked.is_empty(), "the key followed a redirect to another host: {leaked:?}");
     assert!(text(&out).contains("redirect"), "doctor does not report the redirect: {}", text(&out));
 }
@@ -291,7 +309,11 @@ fn init_never_writes_through_a_symlink() {
     assert!(!target.exists(), "init created a file through a dangling symlink");
     sb.write(&target, "precious\n");
     let _ = sb.ccenv(&dir, &["init", "ollama", "--force"]);
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n", "init --force wrote through a symlink");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "precious\n",
+        "init --force wrote through a symlink"
+    );
 }
 
 #[test]
@@ -299,7 +321,12 @@ fn a_forged_restore_state_unsets_only_what_ccenv_could_set() {
     let sb = Sandbox::new();
     let dir = sb.work("plain");
     let forged = "1;0123456789abcdef0123456789abcdef;PATH,HOME,ANTHROPIC_MODEL;/nowhere";
-    let out = sb.ccenv_with(&dir, &["hook-env", "bash", "1"], &[("CCENV_STATE", forged), ("ANTHROPIC_MODEL", "from-a-project")], None);
+    let out = sb.ccenv_with(
+        &dir,
+        &["hook-env", "bash", "1"],
+        &[("CCENV_STATE", forged), ("ANTHROPIC_MODEL", "from-a-project")],
+        None,
+    );
     let code = String::from_utf8_lossy(&out.stdout);
     assert!(!code.contains("unset -v PATH") && !code.contains("unset -v HOME"), "{code}");
     assert!(code.contains("unset -v ANTHROPIC_MODEL"), "{code}");
@@ -322,7 +349,8 @@ fn settings_in_a_nested_repository_are_conflicts_and_exec_covers_them() {
     // exec hands Claude Code the project's values with --settings.
     let bin = sb.path("bin");
     sb.write(&bin.join("claude"), "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
-    std::fs::set_permissions(bin.join("claude"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(bin.join("claude"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
     let path = format!("{}:{}", bin.display(), sb.base_env().iter().find(|(k, _)| k == "PATH").unwrap().1);
     let out = sb.ccenv_with(&work, &["exec", "--", "claude", "-p", "hi"], &[("PATH", &path)], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--settings"), "{}", text(&out));

@@ -86,7 +86,8 @@ fn enter_and_leave(kind: &'static str, options: &str) {
     sh.run(&format!("cd '{}'", outside.display()));
     let after = managed_view(&sh.child_env());
     assert_eq!(after, before, "{kind} [{options}]: leaving did not restore");
-    let errors: Vec<String> = sh.ccenv_messages().into_iter().filter(|m| !m.contains("using ollama")).collect();
+    let errors: Vec<String> =
+        sh.ccenv_messages().into_iter().filter(|m| !m.contains("using ollama")).collect();
     let unloaded: Vec<&String> = errors.iter().filter(|m| !m.contains("unloaded")).collect();
     assert!(unloaded.is_empty(), "{kind} [{options}]: {unloaded:?}\n{}", sh.output());
     sh.exit();
@@ -240,12 +241,8 @@ fn export_round_trip(sb: &Sandbox, kind: &str, options: &str, case: &[(String, S
 
 /// Any string without NUL, weighted toward the characters shells and options act on.
 fn value() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        "[=~'\"\\\\$`!*?\\[\\](){}#;&|<> \n\t%^,:-]{0,12}",
-        "=[a-z]{1,6}",
-    ]
-    .prop_map(|s| s.replace('\0', ""))
+    prop_oneof![any::<String>(), "[=~'\"\\\\$`!*?\\[\\](){}#;&|<> \n\t%^,:-]{0,12}", "=[a-z]{1,6}",]
+        .prop_map(|s| s.replace('\0', ""))
 }
 
 /// Generated names: never the shell's own, so `T_` and then any valid tail.

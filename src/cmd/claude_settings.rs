@@ -131,7 +131,8 @@ fn ignore_in_git(root: &Path) {
         .filter(|o| o.status.success())
         .map(|o| root.join(String::from_utf8_lossy(&o.stdout).trim()));
     let Some(exclude) = exclude else { return };
-    let mut text = crate::store::fs::read_to_string_limited(&exclude, crate::store::fs::MIB).unwrap_or_default();
+    let mut text =
+        crate::store::fs::read_to_string_limited(&exclude, crate::store::fs::MIB).unwrap_or_default();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -152,10 +153,11 @@ fn remove(ctx: &Context) -> Result<()> {
         .found
         .ok_or_else(|| anyhow!("no {FILE} in {} or above", dir.display()))?;
     let record = record_path(paths, &found.root);
-    let written: Value =
-        serde_json::from_str(&crate::store::fs::read_to_string_limited(&record, crate::store::fs::MIB).map_err(|_| {
+    let written: Value = serde_json::from_str(
+        &crate::store::fs::read_to_string_limited(&record, crate::store::fs::MIB).map_err(|_| {
             anyhow!("ccenv has not written Claude Code settings for {}", found.root.display())
-        })?)?;
+        })?,
+    )?;
     let file = PathBuf::from(written["file"].as_str().unwrap_or_default());
     let mut doc = claude::read_object(&file)?;
     let restore = |target: &mut Map<String, Value>, ours: &Value, previous: &Value| {

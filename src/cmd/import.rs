@@ -145,7 +145,8 @@ fn add_provider(paths: &Paths, path: &Path, id: &str, found: &Found) -> Result<(
         found.auth.as_str()
     );
     let config = paths.user_config();
-    let mut text = crate::store::fs::read_to_string_limited(&config, crate::store::fs::MIB).unwrap_or_default();
+    let mut text =
+        crate::store::fs::read_to_string_limited(&config, crate::store::fs::MIB).unwrap_or_default();
     text.push_str(&block);
     // Refuse to write a config that would not load.
     Catalog::with_user_config(&config, &text)?;

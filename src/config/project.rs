@@ -172,7 +172,9 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let at = Location { path: path.to_path_buf(), line: 1, column: 1 };
     let fail = |message: String| Diagnostic { at: at.clone(), message };
     let bytes = crate::store::fs::read_owned(path, MAX_FILE_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => fail(format!("a project file may hold at most {MAX_FILE_BYTES} bytes")),
+        std::io::ErrorKind::InvalidData => {
+            fail(format!("a project file may hold at most {MAX_FILE_BYTES} bytes"))
+        }
         _ if e.raw_os_error().is_none() => fail(e.to_string()),
         _ => fail(format!("cannot read: {e}")),
     })?;

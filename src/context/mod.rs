@@ -130,7 +130,8 @@ impl Context {
         let settings = self.settings_files(dir, &found.root);
         watch.extend(settings.iter().map(|(_, p)| p.clone()));
         let outcome = self.evaluate_project(found, &trust, before);
-        let mut eval = Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
+        let mut eval =
+            Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
         if let Some(desired) = eval.desired() {
             eval.conflicts = claude::conflicts(&claude::read_settings(&eval.settings).0, desired.keys());
         }

@@ -97,7 +97,8 @@ fn send(r: &Resolved, key: &Key, timeout: Duration) -> Result<Answer, Check> {
         }
     };
     answer.status = resp.status().as_u16();
-    answer.location = resp.headers().get("location").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    answer.location =
+        resp.headers().get("location").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     answer.text = resp.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
     Ok(answer)
 }

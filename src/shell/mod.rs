@@ -181,7 +181,11 @@ pub(crate) fn render(
         })
         .collect();
     let apply: Vec<String> = ops.iter().map(line).collect();
-    Ok(shell.atomic(&apply, &undo, "ccenv: the provider change could not be applied (see above); nothing was changed"))
+    Ok(shell.atomic(
+        &apply,
+        &undo,
+        "ccenv: the provider change could not be applied (see above); nothing was changed",
+    ))
 }
 
 /// `{"set": {…}, "unset": […]}` for tools that apply the change themselves.

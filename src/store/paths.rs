@@ -77,7 +77,8 @@ pub(crate) fn resolve_dir(cwd: Option<&Path>, arg: Option<&Path>) -> Result<Path
             other => logical.push(other),
         }
     }
-    let physical = std::fs::canonicalize(&joined).with_context(|| format!("cannot open {}", arg.display()))?;
+    let physical =
+        std::fs::canonicalize(&joined).with_context(|| format!("cannot open {}", arg.display()))?;
     if !physical.is_dir() {
         anyhow::bail!("{} is not a directory", arg.display());
     }

@@ -55,8 +55,7 @@ impl TrustStore {
         // control character.
         let mut lines = text.lines();
         let (recorded_root, recorded_digest) = (lines.next(), lines.next());
-        if recorded_root.is_some_and(|r| same_root(r, &record_line(root)))
-            && recorded_digest == Some(digest)
+        if recorded_root.is_some_and(|r| same_root(r, &record_line(root))) && recorded_digest == Some(digest)
         {
             Ok(Trust::Allowed)
         } else {
