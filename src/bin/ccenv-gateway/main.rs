@@ -1,0 +1,4 @@
+mod route;
+mod routes_file;
+mod translate;
+fn main() {}
