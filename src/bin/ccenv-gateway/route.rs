@@ -57,6 +57,7 @@ pub(crate) enum Role {
 pub(crate) struct Secret(String);
 
 impl Secret {
+    #[cfg(test)]
     pub(crate) fn new(s: String) -> Secret {
         Secret(s)
     }
@@ -125,6 +126,8 @@ pub(crate) fn decode_root(segment: &str) -> Option<PathBuf> {
     path.is_absolute().then_some(path)
 }
 
+/// The hook's side of `decode_root` (ccenv will carry its own copy); here for tests.
+#[cfg(test)]
 pub(crate) fn encode_root(root: &Path) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(path_bytes(root))
@@ -141,13 +144,13 @@ fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
     String::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, test))]
 fn path_bytes(p: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     p.as_os_str().as_bytes().to_vec()
 }
 
-#[cfg(not(unix))]
+#[cfg(all(not(unix), test))]
 fn path_bytes(p: &Path) -> Vec<u8> {
     p.to_string_lossy().into_owned().into_bytes()
 }
