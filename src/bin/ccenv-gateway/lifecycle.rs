@@ -51,12 +51,20 @@ pub(crate) struct ServeOptions {
     pub timeouts: Timeouts,
 }
 
-pub(crate) async fn serve(files: &Files, resolver: Arc<dyn Resolver>, opts: ServeOptions) -> Result<()> {
-    let token = files.load_or_create_token()?;
+/// Prints where ours runs and returns true, if it does.
+async fn already_running(files: &Files, token: &str) -> bool {
     if let Some(s) = read_state(files)
-        && let Some(pid) = alive(s.port, &token).await
+        && let Some(pid) = alive(s.port, token).await
     {
         println!("ccenv gateway is already running on 127.0.0.1:{} (pid {pid})", s.port);
+        return true;
+    }
+    false
+}
+
+pub(crate) async fn serve(files: &Files, resolver: Arc<dyn Resolver>, opts: ServeOptions) -> Result<()> {
+    let token = files.load_or_create_token()?;
+    if already_running(files, &token).await {
         return Ok(());
     }
     let listener = match tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await {
@@ -117,6 +125,9 @@ fn remove_state_if_ours(files: &Files) {
 /// Starts `serve` again as a background process without a terminal, then waits until
 /// it proves it is up.
 pub(crate) async fn detach(files: &Files, serve_args: &[String]) -> Result<()> {
+    if already_running(files, &files.load_or_create_token()?).await {
+        return Ok(());
+    }
     let exe = std::env::current_exe().context("cannot find this program's path")?;
     std::fs::create_dir_all(&files.dir)?;
     let log = std::fs::OpenOptions::new().create(true).append(true).open(files.log())?;

@@ -79,6 +79,8 @@ struct ServeArgs {
 
 fn main() {
     let cli = Cli::parse();
+    // reqwest is built without a default crypto provider so that only ring is linked.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let result = rt.block_on(run(cli));
     match result {
@@ -138,8 +140,6 @@ async fn serve(files: &files::Files, args: ServeArgs) -> Result<()> {
         forward.extend(["--idle-timeout".into(), args.idle_timeout.to_string()]);
         return lifecycle::detach(files, &forward).await;
     }
-    // reqwest is built without a default crypto provider so only ring is linked.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let resolver: Arc<dyn route::Resolver> = Arc::new(routes_file::RoutesFile::load(routes)?);
     let timeouts = app::Timeouts {
         connect: Duration::from_secs(args.connect_timeout),
