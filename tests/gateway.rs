@@ -302,3 +302,87 @@ fn serve_detach_status_and_stop() {
     assert!(code == Some(1) && out.contains("taken by another program") && out.contains("--port"), "{out}");
     drop(squatter);
 }
+
+#[test]
+fn a_silent_primary_times_out_before_the_first_byte_and_the_fallback_serves() {
+    let sb = Sandbox::new();
+    let (silent, fallback) = (Server::answering(|_| None), Server::answering(openai));
+    let dir = gw::project_dir(&sb, "app");
+    let r = routes(
+        &[(&dir, Ok(&["slow", "ok"]))],
+        &[("slow", &silent.url(), UPSTREAM_KEY, MODELS), ("ok", &fallback.url(), FALLBACK_KEY, MODELS)],
+    );
+    let gw = Gateway::start(&sb, &r, &["--first-byte-timeout", "1"]);
+    let started = std::time::Instant::now();
+    let (status, body) = post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("pong-from-openai via big-model"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(silent.all().len(), 1);
+}
+
+#[test]
+fn thirty_two_concurrent_streams_all_complete() {
+    let sb = Sandbox::new();
+    let server = Server::answering(openai);
+    let (gw, dir) = one_provider(&sb, &server);
+    let gw = std::sync::Arc::new(gw);
+    let handles: Vec<_> = (0..32)
+        .map(|_| {
+            let (gw, dir) = (gw.clone(), dir.clone());
+            std::thread::spawn(move || {
+                let req = serde_json::json!({"model": "big-model", "max_tokens": 5, "stream": true, "messages": [{"role": "user", "content": "x"}]});
+                post(&gw, &dir, &req)
+            })
+        })
+        .collect();
+    for h in handles {
+        let (status, body) = h.join().unwrap();
+        assert_eq!((status, sse_text(&body).as_str()), (200, "pong-from-openai via big-model"), "{body}");
+    }
+}
+
+/// An upstream that streams one chunk every 50 ms for as long as someone reads, and
+/// reports when its reader hung up.
+fn endless_stream() -> (String, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 65536];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+        let data = "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"la \"}}]}\n\n";
+        for _ in 0..400 {
+            if s.write_all(format!("{:x}\r\n{data}\r\n", data.len()).as_bytes()).is_err() {
+                let _ = tx.send(());
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn a_client_that_goes_away_cancels_the_upstream_request() {
+    let sb = Sandbox::new();
+    let (url, hung_up) = endless_stream();
+    let dir = gw::project_dir(&sb, "app");
+    let gw = Gateway::start(&sb, &routes(&[(&dir, Ok(&["up"]))], &[("up", &url, UPSTREAM_KEY, MODELS)]), &[]);
+    let req = serde_json::json!({"model": "m", "max_tokens": 5, "stream": true, "messages": [{"role": "user", "content": "x"}]});
+    let mut resp = agent()
+        .post(format!("{}/v1/messages", gw.base_url(&dir)))
+        .header("x-api-key", &gw.token)
+        .send(req.to_string())
+        .unwrap();
+    let mut reader = resp.body_mut().as_reader();
+    let mut first = [0u8; 256];
+    assert!(reader.read(&mut first).unwrap() > 0);
+    assert!(String::from_utf8_lossy(&first).contains("message_start"));
+    assert!(hung_up.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "the stream ended on its own");
+    drop(reader);
+    drop(resp);
+    hung_up.recv_timeout(std::time::Duration::from_secs(5)).expect("the upstream request went on after the client left");
+}
