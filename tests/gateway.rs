@@ -279,6 +279,14 @@ fn serve_detach_status_and_stop() {
     let routes_arg = sb.path("out/routes.toml");
     let serve = ["serve", "--detach", "--port", &port.to_string(), "--routes", routes_arg.to_str().unwrap()];
     let (code, out) = run(&serve);
+    // A detached gateway outlives a failed assertion unless something stops it.
+    struct StopOnDrop<'a>(&'a Sandbox);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new(gw::GATEWAY).arg("stop").env_clear().envs(self.0.base_env()).output();
+        }
+    }
+    let _stop = StopOnDrop(&sb);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("running on 127.0.0.1:{port}")), "{out}");
     #[cfg(unix)]

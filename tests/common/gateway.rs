@@ -25,14 +25,15 @@ impl Gateway {
         c.args(["serve", "--routes"]).arg(&file).args(["--port", "0"]).args(extra);
         c.env_clear().envs(sb.base_env()).stdin(Stdio::null()).stdout(Stdio::null());
         c.stderr(std::fs::File::create(sb.path("out/gateway.log")).unwrap());
-        let child = c.spawn().unwrap();
+        let mut gw = Gateway { port: 0, token: String::new(), child: c.spawn().unwrap() };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(text) = std::fs::read_to_string(sb.path("data/gateway.state"))
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             {
-                let token = std::fs::read_to_string(sb.path("data/gateway.token")).unwrap();
-                return Gateway { port: v["port"].as_u64().unwrap() as u16, token, child };
+                gw.token = std::fs::read_to_string(sb.path("data/gateway.token")).unwrap();
+                gw.port = v["port"].as_u64().unwrap() as u16;
+                return gw;
             }
             assert!(Instant::now() < deadline, "gateway did not start: {}", std::fs::read_to_string(sb.path("out/gateway.log")).unwrap_or_default());
             std::thread::sleep(Duration::from_millis(20));

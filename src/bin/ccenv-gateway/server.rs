@@ -63,46 +63,47 @@ async fn not_found() -> Response<Body> {
 
 /// The route for the project in the URL, resolved off the async threads (a resolver
 /// reads files), or the refusal as Claude Code will show it.
-async fn resolve(app: &Shared, segment: &str) -> Result<(PathBuf, Route), Response<Body>> {
+async fn resolve(app: &Shared, segment: &str) -> Result<(PathBuf, Route), Box<Response<Body>>> {
     let Some(root) = decode_root(segment) else {
-        return Err(error(404, "ccenv gateway: the project part of the URL is not valid"));
+        return Err(Box::new(error(404, "ccenv gateway: the project part of the URL is not valid")));
     };
     let resolver = app.resolver.clone();
     let r = root.clone();
-    match tokio::task::spawn_blocking(move || resolver.route(&r)).await {
-        Ok(Ok(route)) if !route.upstreams.is_empty() => Ok((root, route)),
-        Ok(Ok(_)) => Err(error(403, "ccenv gateway: this project has no upstream")),
-        Ok(Err(Refusal(why))) => Err(error(403, &why)),
-        Err(_) => Err(error(500, "ccenv gateway: resolving the project failed")),
-    }
+    let refused = match tokio::task::spawn_blocking(move || resolver.route(&r)).await {
+        Ok(Ok(route)) if !route.upstreams.is_empty() => return Ok((root, route)),
+        Ok(Ok(_)) => error(403, "ccenv gateway: this project has no upstream"),
+        Ok(Err(Refusal(why))) => error(403, &why),
+        Err(_) => error(500, "ccenv gateway: resolving the project failed"),
+    };
+    Err(Box::new(refused))
 }
 
-fn parse(body: &Bytes) -> Result<Value, Response<Body>> {
+fn parse(body: &Bytes) -> Result<Value, Box<Response<Body>>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v) if v.is_object() => Ok(v),
-        _ => Err(error(400, "ccenv gateway: the request body is not a JSON object")),
+        _ => Err(Box::new(error(400, "ccenv gateway: the request body is not a JSON object"))),
     }
 }
 
 async fn messages(State(app): State<Shared>, Path(root): Path<String>, headers: HeaderMap, body: Bytes) -> Response<Body> {
     let (root, route) = match resolve(&app, &root).await {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     match parse(&body) {
         Ok(req) => failover::messages(app, root.to_string_lossy().into_owned(), route, req, headers).await,
-        Err(resp) => resp,
+        Err(resp) => *resp,
     }
 }
 
 async fn count_tokens(State(app): State<Shared>, Path(root): Path<String>, headers: HeaderMap, body: Bytes) -> Response<Body> {
     let (_, route) = match resolve(&app, &root).await {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     match parse(&body) {
         Ok(req) => failover::count_tokens(app, route, req, headers).await,
-        Err(resp) => resp,
+        Err(resp) => *resp,
     }
 }
 
