@@ -124,7 +124,7 @@ fn remove_state_if_ours(files: &Files) {
 
 /// Starts `serve` again as a background process without a terminal, then waits until
 /// it proves it is up.
-pub(crate) async fn detach(files: &Files, serve_args: &[String]) -> Result<()> {
+pub(crate) async fn detach(files: &Files, serve_args: &[std::ffi::OsString]) -> Result<()> {
     if already_running(files, &files.load_or_create_token()?).await {
         return Ok(());
     }

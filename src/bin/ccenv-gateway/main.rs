@@ -132,12 +132,15 @@ async fn serve(files: &files::Files, args: ServeArgs) -> Result<()> {
     };
     let port = port(&args)?;
     if args.detach {
-        let routes = std::path::absolute(routes)?;
-        let mut forward = vec!["serve".to_string(), "--routes".into(), routes.to_string_lossy().into_owned()];
-        forward.extend(["--port".into(), port.to_string()]);
-        forward.extend(["--first-byte-timeout".into(), args.first_byte_timeout.to_string()]);
-        forward.extend(["--connect-timeout".into(), args.connect_timeout.to_string()]);
-        forward.extend(["--idle-timeout".into(), args.idle_timeout.to_string()]);
+        let mut forward: Vec<std::ffi::OsString> = vec!["serve".into(), "--routes".into(), std::path::absolute(routes)?.into()];
+        for (flag, value) in [
+            ("--port", u64::from(port)),
+            ("--first-byte-timeout", args.first_byte_timeout),
+            ("--connect-timeout", args.connect_timeout),
+            ("--idle-timeout", args.idle_timeout),
+        ] {
+            forward.extend([flag.into(), value.to_string().into()]);
+        }
         return lifecycle::detach(files, &forward).await;
     }
     let resolver: Arc<dyn route::Resolver> = Arc::new(routes_file::RoutesFile::load(routes)?);
