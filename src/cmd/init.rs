@@ -62,6 +62,7 @@ fn template(p: &Provider, model: Option<&str>) -> String {
          # opus = \"...\"\n\
          # sonnet = \"...\"\n\
          # haiku = \"...\"\n\
+         # fable = \"...\"\n\
          # subagent = \"...\"\n\
          \n\
          # [env]                    # extra variables, string values\n\

@@ -65,11 +65,12 @@ fn provider_lines(p: &Value, lines: &mut Vec<(&str, String)>) {
     lines.push((
         "models",
         format!(
-            "main {} · opus {} · sonnet {} · haiku {} · subagent {}",
+            "main {} · opus {} · sonnet {} · haiku {} · fable {} · subagent {}",
             role("main"),
             role("opus"),
             role("sonnet"),
             role("haiku"),
+            role("fable"),
             role("subagent")
         ),
     ));
@@ -132,7 +133,7 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
         "key": key_text, "key_source": key_source,
         "models": {
             "main": p.model, "opus": p.models.opus, "sonnet": p.models.sonnet,
-            "haiku": p.models.haiku, "subagent": p.models.subagent,
+            "haiku": p.models.haiku, "fable": p.models.fable, "subagent": p.models.subagent,
         },
         "env": p.env,
     })

@@ -7,6 +7,8 @@ use std::path::Path;
 use toml::de::DeValue;
 
 use crate::config::diagnostic::{Diagnostic, Source, suggest};
+use crate::config::names;
+use crate::config::policy::{Policy, parse_policy};
 use crate::config::provider::{Provider, ProviderFields, is_valid_id, parse_fields};
 
 const PRESETS: &str = include_str!("../../data/presets.toml");
@@ -31,6 +33,8 @@ pub struct Catalog {
     pub refused: BTreeMap<String, Refused>,
     openai_urls: Vec<OpenAiUrl>,
     pub updated: String,
+    /// The user's policy from config.toml's `[env]`; a project file cannot change it.
+    pub policy: Policy,
 }
 
 impl Catalog {
@@ -46,8 +50,13 @@ impl Catalog {
         let mut catalog = Catalog::builtin();
         let src = Source::new(path, text);
         let root = src.parse()?;
+        // The policy first: it decides which `[env]` names the providers below may use.
+        if let Some(env) = root.get_ref().get("env") {
+            catalog.policy = parse_policy(&src, src.table("env", env)?)?;
+        }
         for (key, value) in root.get_ref() {
             match key.get_ref().as_ref() {
+                "env" => {}
                 "providers" => {
                     for (id, table) in src.table("providers", value)? {
                         let id_str = id.get_ref().as_ref();
@@ -57,12 +66,14 @@ impl Catalog {
                                 format!("provider id `{id_str}` may use only a-z, 0-9, `-` and `_`"),
                             ));
                         }
-                        let fields = parse_fields(&src, id_str, src.table(id_str, table)?)?;
+                        let allow = &catalog.policy.env_allow;
+                        let check = |n: &str| names::refusal_with(n, allow);
+                        let fields = parse_fields(&src, id_str, src.table(id_str, table)?, &check)?;
                         catalog.check_fields(&fields)?;
                         catalog.add_user(id_str, fields);
                     }
                 }
-                _ => return Err(src.unknown_key(key, &["providers"], "in the user config")),
+                _ => return Err(src.unknown_key(key, &["providers", "env"], "in the user config")),
             }
         }
         Ok(catalog)
@@ -164,6 +175,7 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
         refused: BTreeMap::new(),
         openai_urls: Vec::new(),
         updated: String::new(),
+        policy: Policy::default(),
     };
     for (key, value) in root.get_ref() {
         match key.get_ref().as_ref() {
@@ -171,7 +183,7 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
             "presets" => {
                 for (id, table) in src.table("presets", value)? {
                     let id = id.get_ref().as_ref();
-                    let fields = parse_fields(&src, id, src.table(id, table)?)?;
+                    let fields = parse_fields(&src, id, src.table(id, table)?, &names::refusal)?;
                     let mut p = Provider::empty(id, "preset");
                     fields.apply_to(&mut p);
                     catalog.providers.insert(id.to_string(), p);

@@ -45,17 +45,19 @@ pub struct Roles {
     pub opus: Option<String>,
     pub sonnet: Option<String>,
     pub haiku: Option<String>,
+    pub fable: Option<String>,
     pub subagent: Option<String>,
 }
 
 impl Roles {
-    pub const KEYS: [&'static str; 4] = ["opus", "sonnet", "haiku", "subagent"];
+    pub const KEYS: [&'static str; 5] = ["opus", "sonnet", "haiku", "fable", "subagent"];
 
     pub fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
         match key {
             "opus" => Some(&mut self.opus),
             "sonnet" => Some(&mut self.sonnet),
             "haiku" => Some(&mut self.haiku),
+            "fable" => Some(&mut self.fable),
             "subagent" => Some(&mut self.subagent),
             _ => None,
         }
@@ -67,6 +69,7 @@ impl Roles {
             (&mut self.opus, &over.opus),
             (&mut self.sonnet, &over.sonnet),
             (&mut self.haiku, &over.haiku),
+            (&mut self.fable, &over.fable),
             (&mut self.subagent, &over.subagent),
         ];
         for (mine, theirs) in pairs {
@@ -148,7 +151,15 @@ pub fn is_valid_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-pub(crate) fn parse_fields(src: &Source, id: &str, table: &DeTable) -> Result<ProviderFields, Diagnostic> {
+/// Why `[env]` may not set a name, or `None`.
+pub(crate) type EnvCheck<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+pub(crate) fn parse_fields(
+    src: &Source,
+    id: &str,
+    table: &DeTable,
+    check: &EnvCheck,
+) -> Result<ProviderFields, Diagnostic> {
     let mut f = ProviderFields::default();
     for (key, value) in table {
         let k = key.get_ref().as_ref();
@@ -176,7 +187,9 @@ pub(crate) fn parse_fields(src: &Source, id: &str, table: &DeTable) -> Result<Pr
             "key_url" => f.key_url = Some(src.string(k, value)?.value),
             "model" => f.model = Some(model_name(src.string(k, value)?)?),
             "models" => f.models = parse_roles(src, src.table(k, value)?)?,
-            "env" => f.env = parse_env(src, src.table(k, value)?)?,
+            "env" => {
+                f.env = parse_env(src, src.table(k, value)?, check)?.into_iter().map(|(n, v)| (n.value, v)).collect()
+            }
             _ => return Err(src.unknown_key(key, PROVIDER_KEYS, &format!("in provider `{id}`"))),
         }
     }
@@ -203,14 +216,21 @@ pub(crate) fn parse_roles(src: &Source, table: &DeTable) -> Result<Roles, Diagno
     Ok(roles)
 }
 
-pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let mut env = BTreeMap::new();
+/// `[env]` in file order, each name with where it was written (a project's names are
+/// checked against the user's allowlist later, in `resolve`, when config.toml is known).
+pub(crate) fn parse_env(
+    src: &Source,
+    table: &DeTable,
+    check: &EnvCheck,
+) -> Result<Vec<(Located<String>, String)>, Diagnostic> {
+    let mut env: Vec<(Located<String>, String)> = Vec::new();
     for (key, value) in table {
         let name = key.get_ref().as_ref();
-        if let Some(why) = names::refusal(name) {
+        if let Some(why) = check(name) {
             return Err(src.error(key.span(), format!("[env] `{name}`: {why}")));
         }
-        if let Some(other) = env.keys().find(|k: &&String| k.eq_ignore_ascii_case(name)) {
+        if let Some((other, _)) = env.iter().find(|(k, _)| k.value.eq_ignore_ascii_case(name)) {
+            let other = &other.value;
             return Err(src.error(
                 key.span(),
                 format!("[env] `{name}` and `{other}` are one variable on Windows; keep one"),
@@ -237,7 +257,8 @@ pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String
         if v.contains('\0') {
             return Err(src.error(value.span(), format!("[env] `{name}` contains a NUL character")));
         }
-        env.insert(name.to_string(), v);
+        let at = src.error(key.span(), String::new()).at;
+        env.push((Located { value: name.to_string(), at }, v));
     }
     Ok(env)
 }

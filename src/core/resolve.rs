@@ -28,6 +28,7 @@ impl Serialize for Credential {
 pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagnostic> {
     let id = settings.provider.as_ref().expect("settings() guarantees a provider");
     let p = catalog.get(&id.value).map_err(|m| id.error(m))?;
+    check_policy(settings, catalog)?;
     let base_url = match &settings.base_url {
         Some(u) => {
             catalog.check_base_url(&u.value).map_err(|m| u.error(m))?;
@@ -46,6 +47,7 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
         opus: role(&settings.models.opus, &p.models.opus),
         sonnet: role(&settings.models.sonnet, &p.models.sonnet),
         haiku: role(&settings.models.haiku, &p.models.haiku),
+        fable: role(&settings.models.fable, &p.models.fable),
         subagent: settings.models.subagent.clone().or_else(|| p.models.subagent.clone()),
     };
     // Names are case-insensitive on Windows: the project's `Api_Timeout_Ms` replaces the
@@ -69,6 +71,74 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
     provider.models = models;
     provider.env = env;
     Ok(Resolved { provider, credential })
+}
+
+/// What only the user's config.toml can allow: `[env]` names beyond the built-in
+/// allowlist, and shell variables a project may take its key from.
+fn check_policy(settings: &Settings, catalog: &Catalog) -> Result<(), Diagnostic> {
+    let policy = &catalog.policy;
+    for name in &settings.env_names {
+        if let Some(why) = names::refusal_with(&name.value, &policy.env_allow) {
+            return Err(name.error(format!("[env] `{}`: {why}", name.value)));
+        }
+    }
+    if let Some(c) = &settings.credential
+        && let Credential::Env(var) = &c.value
+        && !policy.env_credentials.contains(var)
+    {
+        return Err(c.error(format!(
+            "`env:{var}` would send whatever your shell holds in `{var}` to this provider; a project \
+             may read only variables you list in config.toml: `[env] credentials = [\"{var}\"]`"
+        )));
+    }
+    Ok(())
+}
+
+/// Where the official preset's requests go when no `base_url` is set.
+pub const OFFICIAL_ENDPOINT: &str = "https://api.anthropic.com";
+
+/// What trusting a project means for its key: the one host that receives it, and
+/// warnings when the file sends it somewhere the user's own setup would not.
+pub struct Destination {
+    pub summary: String,
+    pub warnings: Vec<String>,
+}
+
+/// `https://user@host:8443/path` → `host:8443`.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Destination {
+    let p = &r.provider;
+    let url = p.base_url.as_deref().unwrap_or(OFFICIAL_ENDPOINT);
+    let host = host_of(url);
+    let key = match &r.credential {
+        Some(c) => format!("the key from {}", c.describe()),
+        None => "no key".into(),
+    };
+    let summary = format!("Claude Code here will send {key} to {host} ({url}), and to no other host");
+    let mut warnings = Vec::new();
+    let standard = catalog.providers.get(&p.id).map(|c| c.base_url.as_deref().unwrap_or(OFFICIAL_ENDPOINT));
+    if let (Some(own), Some(standard)) = (&settings.base_url, standard)
+        && own.value.trim_end_matches('/') != standard.trim_end_matches('/')
+    {
+        warnings.push(format!(
+            "warning: this file sends {key} to {host}, not to {}'s endpoint {}; a file from someone else \
+             can use this to collect your key",
+            p.id,
+            host_of(standard)
+        ));
+    }
+    if let Some(Credential::Store(name)) = &r.credential
+        && name != &p.id
+        && catalog.providers.contains_key(name)
+    {
+        warnings.push(format!("warning: this file sends your key for provider `{name}` to {host} ({})", p.id));
+    }
+    Destination { summary, warnings }
 }
 
 /// The key that will be exported, and where it came from.
@@ -103,6 +173,7 @@ pub(crate) fn desired(r: &Resolved, key: &Key) -> Vars {
     set(names::SONNET_MODEL, &p.models.sonnet);
     set(names::HAIKU_MODEL, &p.models.haiku);
     set(names::SMALL_FAST_MODEL, &p.models.haiku);
+    set(names::FABLE_MODEL, &p.models.fable);
     set(names::SUBAGENT_MODEL, &p.models.subagent);
     set(names::PROVIDER, &Some(p.id.clone()));
     if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) = (p.auth.variables().0, key) {
