@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn desired_sets_the_key_variable_and_removes_the_other() {
-        let r = resolved("provider = \"glm\"\nmodel = \"glm-4.7\"\n[env]\nX = \"1\"\n");
+        let r = resolved("provider = \"glm\"\nmodel = \"glm-4.7\"\n[models]\nfable = \"f\"\n[env]\nDISABLE_TELEMETRY = \"1\"\n");
         let key = Key::Found { secret: "k".into(), source: "store".into() };
         let d = desired(&r, &key);
         assert_eq!(d["ANTHROPIC_AUTH_TOKEN"].as_deref(), Some("k"));
@@ -222,7 +222,9 @@ mod tests {
         assert_eq!(d["ANTHROPIC_SMALL_FAST_MODEL"].as_deref(), Some("glm-4.7"));
         assert_eq!(d["CLAUDE_CODE_USE_BEDROCK"], None);
         assert_eq!(d["CCENV_PROVIDER"].as_deref(), Some("glm"));
-        assert_eq!(d["X"].as_deref(), Some("1"));
+        assert_eq!(d["DISABLE_TELEMETRY"].as_deref(), Some("1"));
+        assert_eq!(d["ANTHROPIC_DEFAULT_FABLE_MODEL"].as_deref(), Some("f"));
+        assert_eq!(d["CLAUDE_CODE_USE_MANTLE"], None, "a backend switch is removed");
         assert_eq!(d["API_TIMEOUT_MS"].as_deref(), Some("3000000"));
 
         let d = desired(&r, &Key::Missing { why: String::new() });

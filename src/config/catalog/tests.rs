@@ -100,6 +100,10 @@ fn openai_style_urls_are_refused_with_the_right_endpoint() {
 #[test]
 fn user_providers_add_and_override_field_by_field() {
     let text = r#"
+[env]
+allow = ["EXTRA"]
+credentials = ["CORP_KEY"]
+
 [providers.corp]
 base_url = "https://llm.corp.example/anthropic"
 auth = "x-api-key"
@@ -118,6 +122,8 @@ EXTRA = "1"
     assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
     assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
     assert_eq!(glm.env.get("EXTRA").map(String::as_str), Some("1"));
+    let policy = (c.policy.env_allow.as_slice(), c.policy.env_credentials.as_slice());
+    assert_eq!(policy, (&["EXTRA".to_string()][..], &["CORP_KEY".to_string()][..]));
 }
 
 #[test]
@@ -132,7 +138,9 @@ fn user_config_errors_are_located() {
         ("[providers.x]\nmodle = \"m\"\n", 2, "did you mean `model`?"),
         ("[provider.x]\n", 1, "did you mean `providers`?"),
         ("[providers.X]\n", 1, "only a-z"),
-        ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "run code"),
+        ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "not on the list"),
+        ("[env]\nallow = [\"A-B\"]\n", 2, "not a variable name"),
+        ("[env]\nallow = \"X\"\n", 2, "a list of names"),
     ];
     for (text, line, needle) in cases {
         let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();
