@@ -283,6 +283,7 @@ proptest! {
     fn a_project_env_name_is_accepted_iff_it_is_on_the_allowlist(name in name_strategy()) {
         let sb = Sandbox::new();
         let dir = sb.work("p");
+        std::fs::remove_file(sb.path("cfg/config.toml")).unwrap();
         let (ok, err) = allow_project(&sb, &dir, &name);
         prop_assert_eq!(ok, allowlist().contains(&name), "{}: {}", name, err);
         if !ok {

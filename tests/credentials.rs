@@ -30,7 +30,9 @@ fn an_env_credential_reads_only_variables_named_in_config_toml() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("the-users-cloud-secret"));
 
     let config = std::fs::read_to_string(sb.path("cfg/config.toml")).unwrap();
-    sb.write(&sb.path("cfg/config.toml"), &format!("[env]\ncredentials = [\"CLOUD_SECRET\"]\n{config}"));
+    let config = config.replacen("[env]\n", "[env]\ncredentials = [\"CLOUD_SECRET\"]\n", 1);
+    assert!(config.contains("credentials"), "{config}");
+    sb.write(&sb.path("cfg/config.toml"), &config);
     let (ok, err) = allow(&sb, &dir);
     assert!(ok, "{err}");
     assert!(err.contains("env:CLOUD_SECRET") && err.contains("127.0.0.1:9"), "{err}");

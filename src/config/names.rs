@@ -95,7 +95,8 @@ pub(crate) fn refusal_with(name: &str, user_allowed: &[String]) -> Option<String
     if let Some(why) = never(name) {
         return Some(why);
     }
-    if ENV_ALLOWED.binary_search(&name).is_ok() || user_allowed.iter().any(|a| a == name) {
+    let by_user = |a: &String| a == name || a.strip_suffix('*').is_some_and(|p| name.starts_with(p));
+    if ENV_ALLOWED.binary_search(&name).is_ok() || user_allowed.iter().any(by_user) {
         return None;
     }
     let widen = format!("only you can allow it, for your own projects: `[env] allow = [\"{name}\"]` in config.toml");
@@ -188,6 +189,9 @@ mod tests {
         }
         let mine = vec!["MY_VAR".to_string(), "ANTHROPIC_BASE_URL".to_string(), "PWD".to_string()];
         assert_eq!(refusal_with("MY_VAR", &mine), None);
+        let family = vec!["MYTOOL_*".to_string()];
+        assert_eq!(refusal_with("MYTOOL_DEBUG", &family), None);
+        assert!(refusal_with("MYTOOLX", &family).is_some());
         assert!(refusal_with("ANTHROPIC_BASE_URL", &mine).unwrap().contains("base_url"));
         assert!(refusal_with("PWD", &mine).is_some());
         assert!(refusal("api_timeout_ms").unwrap().contains("did you mean `API_TIMEOUT_MS`"));

@@ -9,7 +9,8 @@ use crate::config::names;
 
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
-    /// `[env] allow`: extra names a project's `[env]` may set (never the managed set).
+    /// `[env] allow`: extra names a project's `[env]` may set (never the managed set);
+    /// `PREFIX*` allows every name starting with `PREFIX`.
     pub env_allow: Vec<String>,
     /// `[env] credentials`: shell variables a project may name as `credential = "env:VAR"`.
     pub env_credentials: Vec<String>,
@@ -29,7 +30,8 @@ pub(crate) fn parse_policy(src: &Source, table: &DeTable) -> Result<Policy, Diag
         };
         for item in items.iter() {
             let name = src.string(k, item)?;
-            if !names::is_valid(&name.value) {
+            let bare = if k == "allow" { name.value.strip_suffix('*').unwrap_or(&name.value) } else { &name.value };
+            if !names::is_valid(bare) {
                 return Err(name.error(format!("`{}` is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", name.value)));
             }
             list.push(name.value);
