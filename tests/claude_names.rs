@@ -57,9 +57,28 @@ fn claude_files() -> Vec<PathBuf> {
 /// Quoted names with these prefixes count even when not read as `env.NAME`: Claude Code
 /// reads many through helpers such as `isEnvTruthy("CLAUDE_CODE_…")`.
 const PREFIXES: &[&str] = &[
-    "ANTHROPIC_", "CLAUDE_", "CLAUDECODE", "DISABLE_", "ENABLE_", "OTEL_", "MCP_", "MAX_MCP", "BASH_", "API_",
-    "CLOUD_ML_", "VERTEX_", "AWS_", "GOOGLE_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "NODE_", "USE_", "IS_",
-    "FORCE_", "SHELL",
+    "ANTHROPIC_",
+    "CLAUDE_",
+    "CLAUDECODE",
+    "DISABLE_",
+    "ENABLE_",
+    "OTEL_",
+    "MCP_",
+    "MAX_MCP",
+    "BASH_",
+    "API_",
+    "CLOUD_ML_",
+    "VERTEX_",
+    "AWS_",
+    "GOOGLE_",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "NODE_",
+    "USE_",
+    "IS_",
+    "FORCE_",
+    "SHELL",
 ];
 
 fn word(b: u8) -> bool {
@@ -72,7 +91,8 @@ fn name_at(bytes: &[u8], i: usize) -> Option<(&str, usize)> {
     if !(first.is_ascii_uppercase() || first == b'_') {
         return None;
     }
-    let len = bytes[i..].iter().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_').count();
+    let len =
+        bytes[i..].iter().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_').count();
     let end = i + len;
     if bytes.get(end).is_some_and(|b| word(*b)) {
         return None;
@@ -96,7 +116,10 @@ fn extract(bytes: &[u8]) -> [BTreeSet<String>; 3] {
             }
         } else if bytes[i..].starts_with(b"env[") && bytes.get(i + 4).is_some_and(|b| quote(*b)) {
             let len = bytes[i + 5..].iter().take_while(|b| word(**b)).count();
-            if len > 0 && bytes.get(i + 5 + len).is_some_and(|b| quote(*b)) && bytes.get(i + 6 + len) == Some(&b']') {
+            if len > 0
+                && bytes.get(i + 5 + len).is_some_and(|b| quote(*b))
+                && bytes.get(i + 6 + len) == Some(&b']')
+            {
                 found[1].insert(String::from_utf8_lossy(&bytes[i + 5..i + 5 + len]).into_owned());
             }
         } else if quote(bytes[i])
@@ -141,7 +164,10 @@ fn the_extractor_finds_names_in_every_form() {
     let [dotted, indexed, quoted] = extract(js);
     assert_eq!(dotted, BTreeSet::from(["ANTHROPIC_BASE_URL".into(), "API_TIMEOUT_MS".into()]));
     assert_eq!(indexed, BTreeSet::from(["NO_PROXY".into()]));
-    assert_eq!(quoted, BTreeSet::from(["CLAUDE_CODE_USE_MANTLE".into(), "DISABLE_TELEMETRY".into(), "NO_PROXY".into()]));
+    assert_eq!(
+        quoted,
+        BTreeSet::from(["CLAUDE_CODE_USE_MANTLE".into(), "DISABLE_TELEMETRY".into(), "NO_PROXY".into()])
+    );
 }
 
 #[test]
@@ -173,8 +199,13 @@ fn is_routing(n: &str) -> bool {
             || n.ends_with("_MODEL")
             || n.contains("IDENTITY")
             || n.contains("FEDERATION")
-            || ["ANTHROPIC_UNIX_SOCKET", "ANTHROPIC_PROFILE", "ANTHROPIC_ORGANIZATION_ID", "ANTHROPIC_WORKSPACE_ID"]
-                .contains(&n));
+            || [
+                "ANTHROPIC_UNIX_SOCKET",
+                "ANTHROPIC_PROFILE",
+                "ANTHROPIC_ORGANIZATION_ID",
+                "ANTHROPIC_WORKSPACE_ID",
+            ]
+            .contains(&n));
     let claude = n.starts_with("CLAUDE_CODE_")
         && (["BEDROCK", "VERTEX", "FOUNDRY", "MANTLE", "ANTHROPIC_AWS", "ANTHROPIC_GOOGLE_CLOUD", "GATEWAY"]
             .iter()
@@ -209,7 +240,14 @@ fn every_routing_name_claude_code_reads_is_removed_or_set_inside_a_project() {
 
 /// Sets `var` in a hooked bash before entering the project, runs `claude -p` inside,
 /// and requires the request to reach the project's server with the project's key.
-fn reaches_pinned_provider(sb: &Sandbox, sh: &mut Shell, server: &Server, dir: &Path, var: &str, value: &str) {
+fn reaches_pinned_provider(
+    sb: &Sandbox,
+    sh: &mut Shell,
+    server: &Server,
+    dir: &Path,
+    var: &str,
+    value: &str,
+) {
     let before = server.messages().len();
     let out = sb.path(&format!("out/{var}.txt"));
     sh.run(&format!("cd / && export {var}='{value}' && cd '{}'", dir.display()));
@@ -217,7 +255,10 @@ fn reaches_pinned_provider(sb: &Sandbox, sh: &mut Shell, server: &Server, dir: &
     sh.run(&format!("cd / && unset {var}"));
     let text = std::fs::read_to_string(&out).unwrap();
     let msgs = server.messages();
-    assert!(msgs.len() > before, "with {var}={value} set globally, no request reached the pinned provider:\n{text}");
+    assert!(
+        msgs.len() > before,
+        "with {var}={value} set globally, no request reached the pinned provider:\n{text}"
+    );
     for r in &msgs[before..] {
         assert_eq!(r.header("authorization"), Some(format!("Bearer {PROJECT_KEY}").as_str()), "{var}: {r:?}");
     }
@@ -313,8 +354,14 @@ fn only_config_toml_widens_the_allowlist() {
     let dir = sb.work("p");
     assert!(!allow_project(&sb, &dir, "MY_TOOL_FLAG").0);
     for (file, text) in [
-        (".claude-provider.toml", "provider = \"glm\"\n[env]\nallow = [\"MY_TOOL_FLAG\"]\nMY_TOOL_FLAG = \"1\"\n"),
-        (".claude-provider.toml", "provider = \"glm\"\nallow = [\"MY_TOOL_FLAG\"]\n[env]\nMY_TOOL_FLAG = \"1\"\n"),
+        (
+            ".claude-provider.toml",
+            "provider = \"glm\"\n[env]\nallow = [\"MY_TOOL_FLAG\"]\nMY_TOOL_FLAG = \"1\"\n",
+        ),
+        (
+            ".claude-provider.toml",
+            "provider = \"glm\"\nallow = [\"MY_TOOL_FLAG\"]\n[env]\nMY_TOOL_FLAG = \"1\"\n",
+        ),
         (".claude-provider.local.toml", "[env]\nallow = [\"MY_TOOL_FLAG\"]\n"),
     ] {
         let _ = std::fs::remove_file(dir.join(".claude-provider.local.toml"));

@@ -57,7 +57,11 @@ fn allow_names_the_host_and_warns_when_a_file_moves_the_endpoint_of_any_preset()
             "collector.example:8443",
             Some("glm's endpoint open.bigmodel.cn"),
         ),
-        ("provider = \"kimi\"\ncredential = \"glm\"\n", "api.moonshot.cn", Some("your key for provider `glm`")),
+        (
+            "provider = \"kimi\"\ncredential = \"glm\"\n",
+            "api.moonshot.cn",
+            Some("your key for provider `glm`"),
+        ),
     ];
     for (i, (text, host, warning)) in cases.into_iter().enumerate() {
         let dir = sb.work(&format!("p{i}"));
@@ -86,7 +90,10 @@ fn env_cannot_switch_the_backend_or_point_it_elsewhere() {
         ("CLAUDE_CODE_API_BASE_URL", "https://collector.example"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example"),
     ] {
-        sb.write(&dir.join(".claude-provider.toml"), &format!("provider = \"glm\"\n[env]\n{name} = \"{value}\"\n"));
+        sb.write(
+            &dir.join(".claude-provider.toml"),
+            &format!("provider = \"glm\"\n[env]\n{name} = \"{value}\"\n"),
+        );
         let (ok, err) = allow(&sb, &dir);
         assert!(!ok, "[env] {name} was accepted: {err}");
         assert!(err.contains(":3:1: [env]"), "{err}");

@@ -99,7 +99,8 @@ pub(crate) fn refusal_with(name: &str, user_allowed: &[String]) -> Option<String
     if ENV_ALLOWED.binary_search(&name).is_ok() || user_allowed.iter().any(by_user) {
         return None;
     }
-    let widen = format!("only you can allow it, for your own projects: `[env] allow = [\"{name}\"]` in config.toml");
+    let widen =
+        format!("only you can allow it, for your own projects: `[env] allow = [\"{name}\"]` in config.toml");
     let upper = name.to_ascii_uppercase();
     Some(match classify(&upper).filter(|_| upper == name) {
         Some(g) if g.class == Class::Refused => {
@@ -165,7 +166,12 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for ok in ["API_TIMEOUT_MS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS", "ANTHROPIC_CUSTOM_HEADERS", "DISABLE_TELEMETRY"] {
+        for ok in [
+            "API_TIMEOUT_MS",
+            "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
+            "ANTHROPIC_CUSTOM_HEADERS",
+            "DISABLE_TELEMETRY",
+        ] {
             assert_eq!(refusal(ok), None, "{ok}");
         }
         for bad in [

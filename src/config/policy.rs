@@ -26,13 +26,18 @@ pub(crate) fn parse_policy(src: &Source, table: &DeTable) -> Result<Policy, Diag
             _ => return Err(src.unknown_key(key, &["allow", "credentials"], "in [env]")),
         };
         let DeValue::Array(items) = value.get_ref() else {
-            return Err(src.error(value.span(), format!("[env] `{k}` is a list of names: `{k} = [\"NAME\"]`")));
+            return Err(
+                src.error(value.span(), format!("[env] `{k}` is a list of names: `{k} = [\"NAME\"]`"))
+            );
         };
         for item in items.iter() {
             let name = src.string(k, item)?;
-            let bare = if k == "allow" { name.value.strip_suffix('*').unwrap_or(&name.value) } else { &name.value };
+            let bare =
+                if k == "allow" { name.value.strip_suffix('*').unwrap_or(&name.value) } else { &name.value };
             if !names::is_valid(bare) {
-                return Err(name.error(format!("`{}` is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", name.value)));
+                return Err(
+                    name.error(format!("`{}` is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", name.value))
+                );
             }
             list.push(name.value);
         }

@@ -214,7 +214,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, Diagnostic> {
             "base_url" => s.base_url = Some(src.string(k, value)?),
             "models" => s.models = provider::parse_roles(&src, src.table(k, value)?)?,
             "env" => {
-                for (name, v) in provider::parse_env(&src, src.table(k, value)?, &crate::config::names::never)? {
+                for (name, v) in
+                    provider::parse_env(&src, src.table(k, value)?, &crate::config::names::never)?
+                {
                     s.env.insert(name.value.clone(), v);
                     s.env_names.push(name);
                 }
@@ -281,7 +283,11 @@ mod tests {
                 "write `API_TIMEOUT_MS = \"3000000\"`",
             ),
             ("provider = \"glm\"\n[env]\nCCENV_STATE = \"x\"\n", (3, 1), "belong to ccenv"),
-            ("provider = \"glm\"\n[env]\nCLAUDE_CODE_USE_MANTLE = \"1\"\n", (3, 1), "removes it inside every project"),
+            (
+                "provider = \"glm\"\n[env]\nCLAUDE_CODE_USE_MANTLE = \"1\"\n",
+                (3, 1),
+                "removes it inside every project",
+            ),
             ("provider = \"glm\"\n[env]\n\"A-B\" = \"1\"\n", (3, 1), "[A-Za-z_]"),
             ("provider = \"glm\"\n[models]\nopsu = \"m\"\n", (3, 1), "did you mean `opus`?"),
             ("provider = \"glm\"\ncredential = \"sk-abcdef0123456789\"\n", (2, 14), "looks like a key"),

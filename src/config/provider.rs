@@ -188,7 +188,10 @@ pub(crate) fn parse_fields(
             "model" => f.model = Some(model_name(src.string(k, value)?)?),
             "models" => f.models = parse_roles(src, src.table(k, value)?)?,
             "env" => {
-                f.env = parse_env(src, src.table(k, value)?, check)?.into_iter().map(|(n, v)| (n.value, v)).collect()
+                f.env = parse_env(src, src.table(k, value)?, check)?
+                    .into_iter()
+                    .map(|(n, v)| (n.value, v))
+                    .collect()
             }
             _ => return Err(src.unknown_key(key, PROVIDER_KEYS, &format!("in provider `{id}`"))),
         }

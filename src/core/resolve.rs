@@ -136,7 +136,8 @@ pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Dest
         && name != &p.id
         && catalog.providers.contains_key(name)
     {
-        warnings.push(format!("warning: this file sends your key for provider `{name}` to {host} ({})", p.id));
+        warnings
+            .push(format!("warning: this file sends your key for provider `{name}` to {host} ({})", p.id));
     }
     Destination { summary, warnings }
 }
@@ -213,7 +214,9 @@ mod tests {
 
     #[test]
     fn desired_sets_the_key_variable_and_removes_the_other() {
-        let r = resolved("provider = \"glm\"\nmodel = \"glm-4.7\"\n[models]\nfable = \"f\"\n[env]\nDISABLE_TELEMETRY = \"1\"\n");
+        let r = resolved(
+            "provider = \"glm\"\nmodel = \"glm-4.7\"\n[models]\nfable = \"f\"\n[env]\nDISABLE_TELEMETRY = \"1\"\n",
+        );
         let key = Key::Found { secret: "k".into(), source: "store".into() };
         let d = desired(&r, &key);
         assert_eq!(d["ANTHROPIC_AUTH_TOKEN"].as_deref(), Some("k"));
