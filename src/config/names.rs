@@ -43,6 +43,12 @@ pub fn is_valid(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// Whether ccenv could ever set `name`: one it manages, or one a project's `[env]` may set
+/// (the built-in allowlist, or the names the user allows in config.toml).
+pub fn could_set(name: &str, user_allowed: &[String]) -> bool {
+    MANAGED.binary_search(&name).is_ok() || refusal_with(name, user_allowed).is_none()
+}
+
 /// A key store name, as `credential = "NAME"` and `ccenv key set NAME` take it.
 pub(crate) fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty()

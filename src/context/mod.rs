@@ -92,11 +92,13 @@ impl Context {
             return Inherited { state: None, snapshot: None, lost: Some("CCENV_STATE is malformed".into()) };
         };
         // CCENV_STATE is only an environment variable: whoever set it, a restore touches no
-        // name ccenv could not have set itself (a forged one must not unset PATH).
-        state.names.retain(|n| names::could_set(n));
+        // name ccenv could not have set itself (a forged one must not unset PATH). What ccenv
+        // could set includes the names the user's config.toml allows.
+        let allow = self.catalog().map(|c| c.policy.env_allow).unwrap_or_default();
+        state.names.retain(|n| names::could_set(n, &allow));
         match SnapshotStore::new(&self.paths.data_dir).load(&state.snapshot_id) {
             Ok(mut snapshot) => {
-                snapshot.retain(|n, _| names::could_set(n));
+                snapshot.retain(|n, _| names::could_set(n, &allow));
                 Inherited { state: Some(state), snapshot: Some(snapshot), lost: None }
             }
             Err(e) => {
