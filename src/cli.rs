@@ -175,9 +175,16 @@ pub enum Command {
         /// Settings file to read (default: $CLAUDE_CONFIG_DIR or ~/.claude, settings.json)
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
-        /// Remove the imported variables from that file (a timestamped backup is written first)
+        /// Remove the imported variables and every auth variable from that file (a timestamped
+        /// backup is written first)
         #[arg(long)]
         remove_from_claude_settings: bool,
+        /// Print what would happen and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace a different key already stored under the same name
+        #[arg(long)]
+        replace_key: bool,
     },
 
     /// Put this project's provider where IDE extensions and background agents see it

@@ -121,10 +121,34 @@ pub(crate) fn read_settings(paths: &[(Level, PathBuf)]) -> (Vec<SettingsFile>, V
                     .unwrap_or_default(),
                 api_key_helper: v.get("apiKeyHelper").and_then(Value::as_str).map(str::to_string),
             }),
-            Err(e) => errors.push(format!("{}: not valid JSON ({e})", path.display())),
+            Err(e) => errors.push(json_error(path, &text, &e)),
         }
     }
     (files, errors)
+}
+
+/// `path:line:column: not valid JSON: …` and, for the usual slips (the guides' own
+/// blocks miss commas), what to change.
+pub(crate) fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let what = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
+    let (line, column) = (e.line(), e.column());
+    let offset: usize =
+        text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>() + column.saturating_sub(1);
+    let before = text.get(..offset.min(text.len())).unwrap_or(text).trim_end();
+    let prev_line = before.matches('\n').count() + 1;
+    let fix = if what.starts_with("expected `,` or") && !before.ends_with(',') {
+        format!("; a comma is missing: add `,` at the end of line {prev_line}")
+    } else if what.starts_with("trailing comma") {
+        format!("; remove the `,` at the end of line {prev_line}: JSON allows no comma before `}}` or `]`")
+    } else if what.starts_with("key must be a string") {
+        "; JSON names are in double quotes: \"NAME\": \"value\"".into()
+    } else if what.starts_with("EOF while parsing") {
+        "; the file ends early: a closing `}` or `]` is missing".into()
+    } else {
+        String::new()
+    };
+    format!("{}:{line}:{column}: not valid JSON: {what}{fix}", path.display())
 }
 
 /// A settings file whose `env` sets variables the project sets or clears.

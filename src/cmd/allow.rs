@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::config::project::Contents;
+use crate::config::project::{Contents, Credential};
 use crate::context::Context;
 use crate::core::outcome;
 use crate::core::resolve;
 use crate::output::say;
+use crate::store::keys::{FileKeyStore, KeyStore};
 use crate::store::trust::TrustStore;
 
 pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
@@ -27,6 +28,11 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
     say(&dest.summary);
     for w in &dest.warnings {
         say(w);
+    }
+    if let Some(Credential::Store(n)) = &resolved.credential
+        && FileKeyStore::new(ctx.paths.keys()).get(n).ok().flatten().is_none()
+    {
+        say(&format!("no key stored for `{n}` yet; add it with `ccenv key set {n}`"));
     }
     Ok(())
 }

@@ -14,6 +14,9 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
         let json = json!({ "updated": catalog.updated, "providers": list });
         return emit(&format!("{}\n", crate::output::json(&json)));
     }
+    for e in catalog.broken.values() {
+        crate::output::say(&format!("error: {e}"));
+    }
     let mut text = format!("{:<22} {:<10} {:<26} {}\n", "ID", "AUTH", "MODEL", "BASE URL");
     for p in catalog.providers.values() {
         let mark = if p.origin == "preset" { "" } else { " *" };

@@ -60,20 +60,13 @@ fn provider_lines(p: &Value, lines: &mut Vec<(&str, String)>) {
     lines.push(("endpoint", s("base_url")));
     lines.push(("auth", format!("{} via {}", s("auth"), s("key_variable"))));
     lines.push(("key", s("key")));
-    let m = &p["models"];
-    let role = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
-    lines.push((
-        "models",
-        format!(
-            "main {} · opus {} · sonnet {} · haiku {} · fable {} · subagent {}",
-            role("main"),
-            role("opus"),
-            role("sonnet"),
-            role("haiku"),
-            role("fable"),
-            role("subagent")
-        ),
-    ));
+    let (m, from) = (&p["models"], &p["model_sources"]);
+    let role = |k: &str| {
+        let model = m.get(k).and_then(|v| v.as_str()).unwrap_or("-");
+        format!("{k} {model} ({})", from.get(k).and_then(|v| v.as_str()).unwrap_or("server"))
+    };
+    let roles: Vec<String> = ["main", "opus", "sonnet", "haiku", "fable", "subagent"].map(role).to_vec();
+    lines.push(("models", roles.join(" · ")));
     if let Some(env) = p.get("env").and_then(|e| e.as_object()).filter(|e| !e.is_empty()) {
         let pairs: Vec<String> =
             env.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
@@ -103,7 +96,10 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
     let shell = match (&inherited.state, ctx.var(names::PROVIDER)) {
         (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
         (Some(s), None) => format!("applied in this shell from {}", s.root),
-        (None, _) => "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into(),
+        (None, _) if matches!(eval.outcome, Outcome::Applied { .. }) => {
+            "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into()
+        }
+        (None, _) => "nothing applied in this shell".into(),
     };
     r.insert("shell".into(), shell.into());
     if !eval.ignored.is_empty() {
@@ -123,6 +119,7 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
         Key::Found { secret, source } => (format!("{} from {source}", mask(secret)), Some(source.clone())),
         Key::Placeholder(v) => (format!("placeholder `{v}` (the server ignores keys)"), None),
         Key::NotNeeded => ("none needed".into(), None),
+        Key::OwnLogin(_) => ("none stored: your Claude login (/login) is used".into(), None),
         Key::Missing { why } => (format!("missing: {why}"), None),
     };
     json!({
@@ -135,6 +132,7 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
             "main": p.model, "opus": p.models.opus, "sonnet": p.models.sonnet,
             "haiku": p.models.haiku, "fable": p.models.fable, "subagent": p.models.subagent,
         },
+        "model_sources": resolved.sources,
         "env": p.env,
     })
 }

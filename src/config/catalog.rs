@@ -32,6 +32,10 @@ pub struct Catalog {
     pub providers: BTreeMap<String, Provider>,
     pub refused: BTreeMap<String, Refused>,
     openai_urls: Vec<OpenAiUrl>,
+    /// Vendor and product names people type (`zhipu`, `qwen`) → the preset id.
+    aliases: BTreeMap<String, String>,
+    /// User providers whose definition has an error: only projects naming them fail.
+    pub broken: BTreeMap<String, String>,
     pub updated: String,
     /// The user's policy from config.toml's `[env]`; a project file cannot change it.
     pub policy: Policy,
@@ -68,9 +72,14 @@ impl Catalog {
                         }
                         let allow = &catalog.policy.env_allow;
                         let check = |n: &str| names::refusal_with(n, allow);
-                        let fields = parse_fields(&src, id_str, src.table(id_str, table)?, &check)?;
-                        catalog.check_fields(&fields)?;
-                        catalog.add_user(id_str, fields);
+                        let fields = src.table(id_str, table).and_then(|t| parse_fields(&src, id_str, t, &check));
+                        match fields.and_then(|f| catalog.check_fields(&f).map(|()| f)) {
+                            Ok(f) => catalog.add_user(id_str, f),
+                            Err(d) => {
+                                catalog.providers.remove(id_str);
+                                catalog.broken.insert(id_str.to_string(), d.to_string());
+                            }
+                        }
                     }
                 }
                 _ => return Err(src.unknown_key(key, &["providers", "env"], "in the user config")),
@@ -106,6 +115,9 @@ impl Catalog {
         if let Some(p) = self.providers.get(id) {
             return Ok(p);
         }
+        if let Some(e) = self.broken.get(id) {
+            return Err(format!("provider `{id}` is defined with an error: {e}"));
+        }
         if let Some(r) = self.refused.get(id) {
             let mut m = format!(
                 "provider `{id}` has no Anthropic-compatible endpoint: {}. Claude Code speaks the \
@@ -121,7 +133,8 @@ impl Catalog {
             return Err(m);
         }
         let mut m = format!("unknown provider `{id}`");
-        match suggest(id, self.providers.keys().map(String::as_str)) {
+        let alias = self.aliases.get(&id.to_ascii_lowercase()).map(String::as_str);
+        match alias.or_else(|| suggest(id, self.providers.keys().map(String::as_str))) {
             Some(s) => m.push_str(&format!("; did you mean `{s}`?")),
             None => m.push_str("; `ccenv providers` lists them, or define it in config.toml"),
         }
@@ -137,6 +150,17 @@ impl Catalog {
             return Err(format!("base_url {url:?} contains spaces or control characters"));
         }
         let norm = url.trim_end_matches('/').to_ascii_lowercase();
+        // Tencent's and Zhipu's cURL examples print the full request URL.
+        for tail in ["/v1/messages"] {
+            if norm.ends_with(tail) && !self.is_known_openai(&norm) {
+                let trimmed = url.trim_end_matches('/');
+                let right = &trimmed[..trimmed.len() - tail.len()];
+                return Err(format!(
+                    "base_url `{url}` is the full request URL; Claude Code appends /v1/messages \
+                     itself, so it would call …{tail}/v1/messages. Use `{right}`"
+                ));
+            }
+        }
         let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
         for known in &self.openai_urls {
             let k = known.url.trim_end_matches('/').to_ascii_lowercase();
@@ -166,6 +190,15 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    fn is_known_openai(&self, norm: &str) -> bool {
+        self.openai_urls.iter().any(|k| {
+            let k = k.url.trim_end_matches('/').to_ascii_lowercase();
+            norm == k || norm.starts_with(&format!("{k}/"))
+        })
+    }
+}
+
 fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
     let path = Path::new("<built-in presets>");
     let src = Source::new(path, text);
@@ -174,6 +207,8 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
         providers: BTreeMap::new(),
         refused: BTreeMap::new(),
         openai_urls: Vec::new(),
+        aliases: BTreeMap::new(),
+        broken: BTreeMap::new(),
         updated: String::new(),
         policy: Policy::default(),
     };
@@ -199,6 +234,12 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
                     );
                 }
             }
+            "aliases" => {
+                for (name, target) in src.table("aliases", value)? {
+                    let target = src.string(name.get_ref(), target)?.value;
+                    catalog.aliases.insert(name.get_ref().to_string(), target);
+                }
+            }
             "openai_urls" => {
                 let DeValue::Array(items) = value.get_ref() else {
                     return Err(src.error(value.span(), "openai_urls must be an array of tables"));
@@ -220,7 +261,7 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
                 }
             }
             _ => {
-                return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls"], ""));
+                return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls", "aliases"], ""));
             }
         }
     }

@@ -25,6 +25,7 @@ include!(concat!(env!("OUT_DIR"), "/claude_env.rs"));
 pub(crate) const BASE_URL: &str = "ANTHROPIC_BASE_URL";
 pub(crate) const AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
 pub(crate) const API_KEY: &str = "ANTHROPIC_API_KEY";
+pub(crate) const OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
 pub(crate) const MODEL: &str = "ANTHROPIC_MODEL";
 pub(crate) const OPUS_MODEL: &str = "ANTHROPIC_DEFAULT_OPUS_MODEL";
 pub(crate) const SONNET_MODEL: &str = "ANTHROPIC_DEFAULT_SONNET_MODEL";

@@ -40,6 +40,8 @@ pub struct Settings {
     pub model: Option<String>,
     pub credential: Option<Located<Credential>>,
     pub base_url: Option<Located<String>>,
+    /// The provider's auth style for this project (`import` keeps the one it found).
+    pub auth: Option<provider::Auth>,
     pub models: Roles,
     pub env: BTreeMap<String, String>,
     /// Where each `[env]` name was written: the allowlist check needs the user's config,
@@ -47,7 +49,7 @@ pub struct Settings {
     pub env_names: Vec<Located<String>>,
 }
 
-const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "models", "env"];
+const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "auth", "models", "env"];
 
 impl Settings {
     /// `self` with every field `over` sets replaced; tables merge key by key.
@@ -56,6 +58,7 @@ impl Settings {
         self.model = over.model.or(self.model);
         self.credential = over.credential.or(self.credential);
         self.base_url = over.base_url.or(self.base_url);
+        self.auth = over.auth.or(self.auth);
         self.models.overlay(&over.models);
         self.env.extend(over.env);
         self.env_names.extend(over.env_names);
@@ -212,6 +215,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, Diagnostic> {
                 s.credential = Some(Located { value: parsed, at: c.at });
             }
             "base_url" => s.base_url = Some(src.string(k, value)?),
+            "auth" => s.auth = Some(provider::parse_auth(src.string(k, value)?)?),
             "models" => s.models = provider::parse_roles(&src, src.table(k, value)?)?,
             "env" => {
                 for (name, v) in

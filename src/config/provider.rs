@@ -166,22 +166,7 @@ pub(crate) fn parse_fields(
         match k {
             "name" => f.name = Some(src.string(k, value)?.value),
             "base_url" => f.base_url = Some(src.string(k, value)?),
-            "auth" => {
-                let s = src.string(k, value)?;
-                f.auth = Some(match s.value.as_str() {
-                    "bearer" => Auth::Bearer,
-                    "x-api-key" => Auth::XApiKey,
-                    "none" => Auth::None,
-                    other => {
-                        let mut m = format!("unknown auth `{other}`");
-                        match suggest(other, ["bearer", "x-api-key", "none"]) {
-                            Some(g) => m.push_str(&format!("; did you mean `{g}`?")),
-                            None => m.push_str("; expected `bearer`, `x-api-key` or `none`"),
-                        }
-                        return Err(s.error(m));
-                    }
-                });
-            }
+            "auth" => f.auth = Some(parse_auth(src.string(k, value)?)?),
             "key_optional" => f.key_optional = Some(src.boolean(k, value)?),
             "placeholder_key" => f.placeholder_key = Some(src.string(k, value)?.value),
             "key_url" => f.key_url = Some(src.string(k, value)?.value),
@@ -199,9 +184,28 @@ pub(crate) fn parse_fields(
     Ok(f)
 }
 
+pub(crate) fn parse_auth(s: Located<String>) -> Result<Auth, Diagnostic> {
+    Ok(match s.value.as_str() {
+        "bearer" => Auth::Bearer,
+        "x-api-key" => Auth::XApiKey,
+        "none" => Auth::None,
+        other => {
+            let mut m = format!("unknown auth `{other}`");
+            match suggest(other, ["bearer", "x-api-key", "none"]) {
+                Some(g) => m.push_str(&format!("; did you mean `{g}`?")),
+                None => m.push_str("; expected `bearer`, `x-api-key` or `none`"),
+            }
+            return Err(s.error(m));
+        }
+    })
+}
+
+/// `""` is allowed: it means "send nothing for this role; the server picks".
 pub(crate) fn model_name(m: Located<String>) -> Result<String, Diagnostic> {
-    if m.value.is_empty() || m.value.chars().any(char::is_control) {
-        return Err(m.error("model names must be non-empty and free of control characters"));
+    if m.value.chars().any(char::is_control) || m.value.trim() != m.value {
+        return Err(m.error(
+            "model names are free of control characters and surrounding spaces (\"\" sends none)",
+        ));
     }
     Ok(m.value)
 }

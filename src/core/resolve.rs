@@ -1,9 +1,11 @@
 //! Pure core, step 1: project settings + provider catalog → the provider as it applies
 //! here; and, given the key, the exact variables a project wants (`Vars`).
 
-use crate::core::envdiff::Vars;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+use crate::core::envdiff::Vars;
 
 use crate::config::diagnostic::Diagnostic;
 use crate::config::names;
@@ -17,6 +19,21 @@ use crate::config::provider::{Auth, Catalog, Provider, Roles};
 pub struct Resolved {
     pub provider: Provider,
     pub credential: Option<Credential>,
+    /// Where each model slot (main, opus, sonnet, haiku, subagent) comes from:
+    /// "file", "preset", "config" (a provider of config.toml) or "server" (nothing sent).
+    pub sources: BTreeMap<&'static str, &'static str>,
+}
+
+/// The first set value wins; `""` stops the search: nothing is sent, the server picks.
+fn pick(chain: &[(&Option<String>, &'static str)]) -> (Option<String>, &'static str) {
+    for (value, source) in chain {
+        match value {
+            Some(m) if m.is_empty() => return (None, "server"),
+            Some(m) => return (Some(m.clone()), source),
+            None => {}
+        }
+    }
+    (None, "server")
 }
 
 impl Serialize for Credential {
@@ -36,26 +53,31 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
         }
         None => p.base_url.clone(),
     };
-    let role = |project: &Option<String>, preset: &Option<String>| {
-        project
-            .clone()
-            .or_else(|| settings.model.clone())
-            .or_else(|| preset.clone())
-            .or_else(|| p.model.clone())
+    let theirs = if p.origin == "user" { "config" } else { "preset" };
+    let (file_model, preset_model) = (&settings.model, &p.model);
+    // A preset's own role beats the file's `model`: `init deepseek --model X` keeps the
+    // preset's haiku. The file's role beats both.
+    let role = |mine: &Option<String>, preset: &Option<String>| {
+        pick(&[(mine, "file"), (preset, theirs), (file_model, "file"), (preset_model, theirs)])
     };
-    let models = Roles {
-        opus: role(&settings.models.opus, &p.models.opus),
-        sonnet: role(&settings.models.sonnet, &p.models.sonnet),
-        haiku: role(&settings.models.haiku, &p.models.haiku),
-        fable: role(&settings.models.fable, &p.models.fable),
-        subagent: settings.models.subagent.clone().or_else(|| p.models.subagent.clone()),
-    };
+    let slots = [
+        ("main", pick(&[(file_model, "file"), (preset_model, theirs)])),
+        ("opus", role(&settings.models.opus, &p.models.opus)),
+        ("sonnet", role(&settings.models.sonnet, &p.models.sonnet)),
+        ("haiku", role(&settings.models.haiku, &p.models.haiku)),
+        ("fable", role(&settings.models.fable, &p.models.fable)),
+        ("subagent", pick(&[(&settings.models.subagent, "file"), (&p.models.subagent, theirs)])),
+    ];
+    let sources = slots.iter().map(|(slot, (_, source))| (*slot, *source)).collect();
+    let [main, opus, sonnet, haiku, fable, subagent] = slots.map(|(_, (model, _))| model);
+    let models = Roles { opus, sonnet, haiku, fable, subagent };
     // Names are case-insensitive on Windows: the project's `Api_Timeout_Ms` replaces the
     // preset's `API_TIMEOUT_MS` instead of standing beside it.
     let mut env = p.env.clone();
     env.retain(|k, _| !settings.env.keys().any(|n| n.eq_ignore_ascii_case(k)));
     env.extend(settings.env.clone());
-    let credential = match p.auth {
+    let auth = settings.auth.unwrap_or(p.auth);
+    let credential = match auth {
         Auth::None => None,
         _ => Some(
             settings
@@ -67,10 +89,11 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
     };
     let mut provider = p.clone();
     provider.base_url = base_url;
-    provider.model = settings.model.clone().or_else(|| p.model.clone());
+    provider.model = main;
     provider.models = models;
     provider.env = env;
-    Ok(Resolved { provider, credential })
+    provider.auth = auth;
+    Ok(Resolved { provider, credential, sources })
 }
 
 /// What only the user's config.toml can allow: `[env]` names beyond the built-in
@@ -153,6 +176,9 @@ pub(crate) enum Key {
     Placeholder(String),
     /// None needed (`auth = "none"`, or optional and absent).
     NotNeeded,
+    /// The official API with no key stored and none in the shell: Claude Code uses the
+    /// user's own login, and the login token the shell had (if any) is kept.
+    OwnLogin(Option<String>),
     /// Needed and absent: both auth variables are removed and the user is told how to add one.
     Missing {
         why: String,
@@ -179,6 +205,9 @@ pub(crate) fn desired(r: &Resolved, key: &Key) -> Vars {
     set(names::PROVIDER, &Some(p.id.clone()));
     if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) = (p.auth.variables().0, key) {
         set(var, &Some(v.clone()));
+    }
+    if let Key::OwnLogin(Some(token)) = key {
+        set(names::OAUTH_TOKEN, &Some(token.clone()));
     }
     for (name, value) in &p.env {
         d.insert(name.clone(), Some(value.clone()));
@@ -208,8 +237,14 @@ mod tests {
         let r =
             resolved("provider = \"deepseek\"\nmodel = \"m\"\n[models]\nopus = \"o\"\nsubagent = \"s\"\n");
         assert_eq!(r.provider.models.opus.as_deref(), Some("o"));
-        assert_eq!(r.provider.models.haiku.as_deref(), Some("m"), "file model beats preset role");
+        assert_eq!(r.provider.models.sonnet.as_deref(), Some("m"), "file model fills roles the preset leaves");
+        assert_eq!(r.provider.models.haiku.as_deref(), Some("deepseek-v4-flash"), "preset role kept");
         assert_eq!(r.provider.models.subagent.as_deref(), Some("s"));
+        assert_eq!((r.sources["opus"], r.sources["haiku"], r.sources["sonnet"]), ("file", "preset", "file"));
+
+        let r = resolved("provider = \"deepseek\"\nmodel = \"\"\n[models]\nhaiku = \"\"\n");
+        assert_eq!((r.provider.model.as_ref(), r.provider.models.haiku.as_ref()), (None, None));
+        assert_eq!((r.sources["main"], r.sources["opus"], r.sources["haiku"]), ("server", "server", "server"));
     }
 
     #[test]

@@ -62,6 +62,9 @@ fn refused_and_misspelt_providers_explain_themselves() {
     assert!(e.contains("Anthropic Messages API"), "{e}");
     assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
     assert!(c.get("openai").is_err());
+    for (alias, id) in &c.aliases {
+        assert!(c.providers.contains_key(id), "alias {alias} names no preset {id}");
+    }
 }
 
 #[test]
@@ -143,8 +146,13 @@ fn user_config_errors_are_located() {
         ("[env]\nallow = \"X\"\n", 2, "a list of names"),
     ];
     for (text, line, needle) in cases {
-        let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();
-        assert_eq!(e.at.line, line, "{e}");
-        assert!(e.message.contains(needle), "{e}");
+        let e = match Catalog::with_user_config(Path::new("c.toml"), text) {
+            Ok(c) => c.get("x").map(|_| ()).unwrap_err(),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(&format!("c.toml:{line}:")), "{e}");
+        assert!(e.contains(needle), "{e}");
     }
+    let c = Catalog::with_user_config(Path::new("c.toml"), "[providers.x]\nmodle = 1\n").unwrap();
+    assert!(c.get("glm").is_ok(), "one broken provider leaves the others usable");
 }
