@@ -410,3 +410,15 @@ fn every_option_has_help_and_the_readme_table_lists_every_command() {
     }
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+/// A test that cannot run must not say ok: the Windows test is ignored with its reason
+/// (cargo prints "ignored, needs …"), and CI runs it or prints NOT RUN.
+#[test]
+fn the_windows_test_is_ignored_with_a_reason_and_ci_says_when_it_did_not_run() {
+    let windows = include_str!("windows.rs");
+    let ci = include_str!("../.ci/run");
+    let at = windows.find("fn the_windows_build_works_under_wine").unwrap();
+    assert!(windows[..at].trim_end().lines().last().unwrap().starts_with("#[ignore = \"needs the"));
+    assert!(!windows.contains("SKIPPED"), "a missing target must not pass quietly");
+    assert!(ci.contains("--test windows -- --ignored") && ci.contains("NOT RUN: tests/windows.rs"), "{ci}");
+}
