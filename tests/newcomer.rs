@@ -422,3 +422,47 @@ fn the_windows_test_is_ignored_with_a_reason_and_ci_says_when_it_did_not_run() {
     assert!(!windows.contains("SKIPPED"), "a missing target must not pass quietly");
     assert!(ci.contains("--test windows -- --ignored") && ci.contains("NOT RUN: tests/windows.rs"), "{ci}");
 }
+
+/// A global settings file that sets only ANTHROPIC_BASE_URL: plain `claude` under the
+/// hook sends the project's key to the settings file's host. The notice, `status` and
+/// `doctor` say exactly that, and the real Claude Code confirms it.
+#[test]
+fn settings_conflicts_say_which_host_receives_which_key() {
+    let sb = Sandbox::new();
+    let (right, wrong) = (Server::start(), Server::start());
+    sb.user_provider("loop", &right.url(), "model = \"loop-model\"\n");
+    sb.set_key("loop", PROJECT_KEY);
+    let dir = sb.project("app", "loop", "");
+    settings_with(&sb, serde_json::json!({ "ANTHROPIC_BASE_URL": wrong.url() }));
+    let truth = format!("this project's key (key store `loop`) as Authorization: Bearer to {}", wrong.url());
+    let (status, _) = text(&sb.ccenv(&dir, &["status"]));
+    assert!(status.contains(&truth), "{status}");
+    let (doctor, _) = text(&sb.ccenv(&dir, &["doctor"]));
+    assert!(doctor.contains(&truth), "{doctor}");
+    if !have("claude") || !have("script") {
+        return;
+    }
+    let mut sh = Shell::start(&sb, "bash", &[("DISABLE_AUTOUPDATER", "1")]);
+    sh.timeout = Duration::from_secs(120);
+    sh.run(&format!("cd '{}'", dir.display()));
+    assert!(sh.ccenv_messages().iter().any(|m| m.contains(&truth)), "{:?}", sh.ccenv_messages());
+    sh.run("claude -p 'reply with pong' > /dev/null 2>&1");
+    let got = wrong.messages();
+    assert!(!got.is_empty() && right.messages().is_empty(), "the notice was not the truth");
+    assert_eq!(got[0].header("authorization"), Some(format!("Bearer {PROJECT_KEY}").as_str()));
+    sh.exit();
+}
+
+/// `claude-settings write` puts ccenv's own entries in .claude/settings.local.json;
+/// doctor must not call them a problem.
+#[test]
+fn claude_settings_write_does_not_make_doctor_complain() {
+    let sb = Sandbox::new();
+    sb.set_key("glm", "sk-zhipu-0123456789abcdef");
+    let dir = sb.project("ide", "glm", "");
+    sb.ok(&dir, &["claude-settings", "write"]);
+    let out = sb.ccenv(&dir, &["doctor", "--json"]);
+    let doctor: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let settings: Vec<_> = doctor["checks"].as_array().unwrap().iter().filter(|c| c["check"] == "settings").collect();
+    assert!(settings.iter().all(|c| c["status"] != "problem"), "{settings:#?}");
+}

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::config::names;
+
 /// A JSON file's top-level object, for editing; a missing file is an empty object.
 /// Anything else that is not an object is refused rather than overwritten.
 pub(crate) fn read_object(path: &Path) -> anyhow::Result<serde_json::Map<String, Value>> {
@@ -157,18 +159,40 @@ pub(crate) struct Conflict {
     pub(crate) path: PathBuf,
     pub(crate) level: Level,
     pub(crate) names: Vec<String>,
+    /// What the file sets for those names (for saying who receives which key).
+    #[serde(skip)]
+    pub(crate) values: BTreeMap<String, String>,
 }
 
-pub(crate) fn conflicts<'a>(
-    files: &[SettingsFile],
-    controlled: impl IntoIterator<Item = &'a String> + Clone,
-) -> Vec<Conflict> {
+/// ccenv's own `apiKeyHelper` (`claude-settings write`): it hands out the project's key.
+fn is_ccenv_helper(helper: Option<&str>) -> bool {
+    helper.is_some_and(|h| h.contains("ccenv") && h.contains(" key helper "))
+}
+
+/// Files whose `env` would change what the project wants. A value equal to the
+/// project's, `""` where the project removes the variable, and the auth variables that
+/// `claude-settings write` cancels for ccenv's own key helper change nothing.
+pub(crate) fn conflicts(files: &[SettingsFile], desired: &BTreeMap<String, Option<String>>) -> Vec<Conflict> {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     files
         .iter()
         .filter_map(|f| {
-            let names: Vec<String> =
-                controlled.clone().into_iter().filter(|n| f.env.contains_key(*n)).cloned().collect();
-            (!names.is_empty()).then(|| Conflict { path: f.path.clone(), level: f.level, names })
+            let values: BTreeMap<String, String> = desired
+                .iter()
+                .filter_map(|(name, want)| {
+                    let have = text(f.env.get(name)?);
+                    let same = match want {
+                        Some(w) => *w == have,
+                        None => have.is_empty(),
+                    };
+                    let own_helper = have.is_empty()
+                        && (name == names::AUTH_TOKEN || name == names::API_KEY)
+                        && is_ccenv_helper(f.api_key_helper.as_deref());
+                    (!same && !own_helper).then(|| (name.clone(), have))
+                })
+                .collect();
+            let names: Vec<String> = values.keys().cloned().collect();
+            (!names.is_empty()).then(|| Conflict { path: f.path.clone(), level: f.level, names, values })
         })
         .collect()
 }
@@ -203,11 +227,16 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(errors.len(), 1);
         assert_eq!(files[0].api_key_helper.as_deref(), Some("h"));
-        let controlled: Vec<String> =
-            ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"].map(String::from).to_vec();
-        let c = conflicts(&files, &controlled);
+        let mut desired: BTreeMap<String, Option<String>> =
+            [("ANTHROPIC_API_KEY", None), ("ANTHROPIC_BASE_URL", Some("https://y")), ("ANTHROPIC_MODEL", None)]
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .into();
+        let c = conflicts(&files, &desired);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].names, ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
+        assert_eq!(c[0].values["ANTHROPIC_BASE_URL"], "https://x");
+        desired.insert("ANTHROPIC_BASE_URL".into(), Some("https://x".into()));
+        assert_eq!(conflicts(&files, &desired)[0].names, ["ANTHROPIC_API_KEY"], "the same value is no conflict");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::context::{Context, Inherited};
 use crate::core::outcome::Evaluation;
 use crate::core::outcome::{self, Outcome};
 use crate::core::resolve::{Key, Resolved};
-use crate::output::{emit, escape, json, mask};
+use crate::output::{emit, escape, json, mask, tilde};
 
 pub(crate) fn run(dir: Option<std::path::PathBuf>, json_out: bool, short: bool) -> Result<()> {
     if short {
@@ -48,6 +48,9 @@ fn text(report: &Value) -> String {
     }
     if let Some(ignored) = report.get("ignored").and_then(|f| f.as_array()) {
         lines.extend(ignored.iter().filter_map(|f| f.as_str()).map(|f| ("ignored", f.to_string())));
+    }
+    if let Some(c) = get("claude") {
+        lines.push(("claude", c));
     }
     lines.push(("shell", get("shell").unwrap_or_default()));
     // Values came from files, paths and the environment: one escaped line each.
@@ -92,6 +95,10 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
     }
     if let Outcome::Applied { resolved, key, .. } = &eval.outcome {
         r.insert("provider".into(), provider_json(resolved, key));
+    }
+    if let Some(sends) = eval.claude_sends() {
+        let files: Vec<String> = eval.conflicts.iter().map(|c| tilde(&c.path.to_string_lossy())).collect();
+        r.insert("claude".into(), format!("{} override this project: {sends}", files.join(", ")).into());
     }
     let shell = match (&inherited.state, ctx.var(names::PROVIDER)) {
         (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),

@@ -135,7 +135,7 @@ impl Context {
         let mut eval =
             Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
         if let Some(desired) = eval.desired() {
-            eval.conflicts = claude::conflicts(&claude::read_settings(&eval.settings).0, desired.keys());
+            eval.conflicts = claude::conflicts(&claude::read_settings(&eval.settings).0, &desired);
         }
         eval
     }

@@ -205,8 +205,9 @@ fn conflicts(eval: &Evaluation) -> Vec<Check> {
         .iter()
         .map(|c| {
             let file = tilde(&c.path.to_string_lossy());
+            let sends = eval.claude_sends().unwrap_or_default();
             let c2 = check("settings", Status::Problem, format!("{file} sets {} in its env", c.names.join(", ")))
-                .why("Claude Code applies a settings file's env over the shell, so this project's provider is not what Claude Code uses");
+                .why(format!("Claude Code applies a settings file's env over the shell: {sends}"));
             match c.level {
                 Level::Managed => c2.fix("nothing overrides managed settings; ask whoever manages this machine"),
                 Level::User => c2.fix(format!(
