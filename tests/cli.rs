@@ -241,6 +241,7 @@ fn hooks_are_valid_scripts() {
 #[test]
 fn allow_says_where_the_key_goes_and_warns_when_a_file_redirects_it() {
     let sb = Sandbox::new();
+    sb.set_key("glm", "sk-zhipu-0123456789abcdef");
     let plain = sb.work("plain");
     sb.write(&plain.join(".claude-provider.toml"), "provider = \"glm\"\n");
     let e = stderr(&sb.ccenv(&plain, &["allow"]));
