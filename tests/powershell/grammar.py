@@ -69,7 +69,7 @@ def assignment(stmt):
 
 def removal(stmt):
     cmd = [n for n in nodes(stmt) if n.type == "command"]
-    if len(cmd) != 1 or cmd[0].child_by_field_name("command_name") is None:
+    if len(cmd) != 1 or None in (cmd[0].child_by_field_name(f) for f in ("command_name", "command_elements")):
         return None
     elements = [c for c in cmd[0].child_by_field_name("command_elements").children if c.type != "command_argument_sep"]
     shape = [(e.type, e.text.decode()) for e in elements]
