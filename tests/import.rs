@@ -53,7 +53,10 @@ fn a_guide_style_global_file_moves_into_ccenv_and_nothing_else_changes() {
          [env]\nAPI_TIMEOUT_MS = \"3000000\"\n"
     );
     assert!(err.contains("left PATH"), "{err}");
-    assert!(err.contains("left CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"), "a global preference stays: {err}");
+    assert!(
+        err.contains("left CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"),
+        "a global preference stays: {err}"
+    );
 
     let (_, err, ok) = run(&sb, &["--remove-from-claude-settings"]);
     assert!(ok, "{err}");

@@ -112,7 +112,10 @@ fn import_keeps_auth_style_models_and_preferences() {
     assert_eq!(project, dry);
     for global in ["DISABLE_TELEMETRY", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "HTTPS_PROXY"] {
         assert!(!project.contains(global), "{global} moved into the project:\n{project}");
-        assert!(std::fs::read_to_string(&settings).unwrap().contains(global), "{global} left the global file");
+        assert!(
+            std::fs::read_to_string(&settings).unwrap().contains(global),
+            "{global} left the global file"
+        );
     }
     assert!(project.contains("API_TIMEOUT_MS"), "{project}");
 
@@ -238,7 +241,10 @@ fn a_base_url_ending_in_v1_messages_is_refused_with_the_right_value() {
     let sb = Sandbox::new();
     for (url, right) in [
         ("https://open.bigmodel.cn/api/anthropic/v1/messages", "https://open.bigmodel.cn/api/anthropic"),
-        ("https://api.lkeap.cloud.tencent.com/anthropic/v1/messages/", "https://api.lkeap.cloud.tencent.com/anthropic"),
+        (
+            "https://api.lkeap.cloud.tencent.com/anthropic/v1/messages/",
+            "https://api.lkeap.cloud.tencent.com/anthropic",
+        ),
     ] {
         let dir = sb.work("u");
         sb.write(&dir.join(".claude-provider.toml"), &format!("provider = \"glm\"\nbase_url = \"{url}\"\n"));
@@ -348,9 +354,13 @@ fn exec_exit_codes_follow_the_shell_convention() {
 #[test]
 fn vendor_names_suggest_the_preset() {
     let sb = Sandbox::new();
-    for (vendor, preset) in
-        [("zhipu", "glm"), ("qwen", "dashscope"), ("bailian", "dashscope"), ("moonshot", "kimi"), ("doubao", "volcengine")]
-    {
+    for (vendor, preset) in [
+        ("zhipu", "glm"),
+        ("qwen", "dashscope"),
+        ("bailian", "dashscope"),
+        ("moonshot", "kimi"),
+        ("doubao", "volcengine"),
+    ] {
         let out = sb.ccenv(&sb.work("v"), &["init", vendor]);
         let (_, e) = text(&out);
         assert!(!out.status.success() && e.contains(&format!("did you mean `{preset}`")), "{vendor}: {e}");
@@ -463,6 +473,7 @@ fn claude_settings_write_does_not_make_doctor_complain() {
     sb.ok(&dir, &["claude-settings", "write"]);
     let out = sb.ccenv(&dir, &["doctor", "--json"]);
     let doctor: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let settings: Vec<_> = doctor["checks"].as_array().unwrap().iter().filter(|c| c["check"] == "settings").collect();
+    let settings: Vec<_> =
+        doctor["checks"].as_array().unwrap().iter().filter(|c| c["check"] == "settings").collect();
     assert!(settings.iter().all(|c| c["status"] != "problem"), "{settings:#?}");
 }

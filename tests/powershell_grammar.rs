@@ -22,7 +22,9 @@ fn have_grammar() -> bool {
         .is_ok_and(|o| o.status.success());
     if !ok {
         if std::env::var_os("CCENV_REQUIRE_ALL").is_some() {
-            panic!("the Python packages tree-sitter and tree-sitter-powershell are required (CCENV_REQUIRE_ALL)");
+            panic!(
+                "the Python packages tree-sitter and tree-sitter-powershell are required (CCENV_REQUIRE_ALL)"
+            );
         }
         let _ = writeln!(std::io::stderr(), "SKIPPED: Python `tree-sitter-powershell` is not installed");
     }
@@ -80,7 +82,10 @@ fn the_hook_script_parses_and_rewraps_a_replaced_prompt() {
     let hook = sb.ok(sb.dir.path(), &["hook", "powershell"]);
     let idle = hook.find("Register-EngineEvent -SourceIdentifier PowerShell.OnIdle -Action {").expect(&hook);
     let action = &hook[idle..idle + hook[idle..].find("\n    }\n").unwrap()];
-    assert!(action.contains("-notmatch '__ccenv_hook'") && action.contains("__ccenv_wrap_prompt"), "{action}");
+    assert!(
+        action.contains("-notmatch '__ccenv_hook'") && action.contains("__ccenv_wrap_prompt"),
+        "{action}"
+    );
     if !have_grammar() {
         return;
     }
@@ -100,13 +105,20 @@ fn every_hostile_value_is_exactly_one_assignment_and_leaving_exactly_restores() 
     let mut values = common::hostile_values();
     values.push("’".repeat(3000));
     let dir = common::env_project(&sb, "p", &common::indexed(&values));
-    let out = sb.ccenv_with(&dir, &["export", "--shell", "powershell"], &[("ANTHROPIC_API_KEY", "sk-real-’")], None);
+    let out = sb.ccenv_with(
+        &dir,
+        &["export", "--shell", "powershell"],
+        &[("ANTHROPIC_API_KEY", "sk-real-’")],
+        None,
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let got = statements(&String::from_utf8(out.stdout).unwrap());
     let mut set = std::collections::BTreeMap::new();
     for s in &got {
         match (s["set"].as_str(), s["unset"].as_str()) {
-            (Some(n), _) => assert!(set.insert(n.to_string(), s["value"].as_str().unwrap().to_string()).is_none()),
+            (Some(n), _) => {
+                assert!(set.insert(n.to_string(), s["value"].as_str().unwrap().to_string()).is_none())
+            }
             (None, Some(n)) => assert!(!set.contains_key(n), "{n} set and removed"),
             _ => panic!("not an assignment or removal ccenv means: {s}"),
         }

@@ -135,8 +135,8 @@ pub(crate) fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> Stri
     let full = e.to_string();
     let what = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
     let (line, column) = (e.line(), e.column());
-    let offset: usize =
-        text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>() + column.saturating_sub(1);
+    let offset: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>()
+        + column.saturating_sub(1);
     let before = text.get(..offset.min(text.len())).unwrap_or(text).trim_end();
     let prev_line = before.matches('\n').count() + 1;
     let fix = if what.starts_with("expected `,` or") && !before.ends_with(',') {
@@ -227,16 +227,23 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(errors.len(), 1);
         assert_eq!(files[0].api_key_helper.as_deref(), Some("h"));
-        let mut desired: BTreeMap<String, Option<String>> =
-            [("ANTHROPIC_API_KEY", None), ("ANTHROPIC_BASE_URL", Some("https://y")), ("ANTHROPIC_MODEL", None)]
-                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
-                .into();
+        let mut desired: BTreeMap<String, Option<String>> = [
+            ("ANTHROPIC_API_KEY", None),
+            ("ANTHROPIC_BASE_URL", Some("https://y")),
+            ("ANTHROPIC_MODEL", None),
+        ]
+        .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+        .into();
         let c = conflicts(&files, &desired);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].names, ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
         assert_eq!(c[0].values["ANTHROPIC_BASE_URL"], "https://x");
         desired.insert("ANTHROPIC_BASE_URL".into(), Some("https://x".into()));
-        assert_eq!(conflicts(&files, &desired)[0].names, ["ANTHROPIC_API_KEY"], "the same value is no conflict");
+        assert_eq!(
+            conflicts(&files, &desired)[0].names,
+            ["ANTHROPIC_API_KEY"],
+            "the same value is no conflict"
+        );
     }
 
     #[test]

@@ -29,21 +29,6 @@ pub(crate) struct Options {
     pub(crate) replace_key: bool,
 }
 
-/// Variables that describe the provider and so move into the project. Anything else
-/// (DISABLE_TELEMETRY, HTTPS_PROXY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC) is the
-/// user's global preference and stays global.
-fn is_provider_variable(name: &str) -> bool {
-    name.starts_with("ANTHROPIC_")
-        || matches!(
-            name,
-            "API_TIMEOUT_MS"
-                | "CLAUDE_CODE_SUBAGENT_MODEL"
-                | "CLAUDE_CODE_MAX_OUTPUT_TOKENS"
-                | "CLAUDE_CODE_MAX_CONTEXT_TOKENS"
-                | "CLAUDE_CODE_AUTO_COMPACT_WINDOW"
-        )
-}
-
 /// What the global file holds, read and checked before anything is written.
 struct Found {
     path: PathBuf,
@@ -57,7 +42,8 @@ struct Found {
 fn read(path: PathBuf) -> Result<Found> {
     let text = fsutil::read_to_string_limited(&path, 16 * fsutil::MIB)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| anyhow!(claude::json_error(&path, &text, &e)))?;
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!(claude::json_error(&path, &text, &e)))?;
     let env: BTreeMap<String, String> = doc
         .get("env")
         .and_then(Value::as_object)
@@ -108,7 +94,7 @@ pub(crate) fn run(opts: Options) -> Result<()> {
     let config = user_provider(paths, &found, &id, &mut catalog)?;
     let store = FileKeyStore::new(paths.keys());
     let key_action = key_action(&store, &id, found.key.as_deref(), opts.replace_key)?;
-    let (project_file, mut moved, left) = project_file(&id, &found, &catalog)?;
+    let (project_file, moved, left) = project_file(&id, &found, &catalog)?;
 
     let dry = if opts.dry_run { "would have " } else { "" };
     if let Some((file, text)) = &config {
@@ -124,15 +110,25 @@ pub(crate) fn run(opts: Options) -> Result<()> {
         say(&format!("{dry}{action} key `{id}` ({}) in {}", mask(k), store.describe()));
     }
     emit(&project_file)?;
-    say("save the lines above as .claude-provider.toml in each repository that should use this provider, then run `ccenv allow` there");
+    say(
+        "save the lines above as .claude-provider.toml in each repository that should use this provider, then run `ccenv allow` there",
+    );
+    settle(&found, moved, &left, &opts)
+}
+
+/// The global file: the moved variables and every auth variable are removed (with the
+/// flag) or each named in a `left …` line, as is everything that stays.
+fn settle(found: &Found, mut moved: Vec<String>, left: &[(String, String)], opts: &Options) -> Result<()> {
     let shown = tilde(&found.path.to_string_lossy());
-    let other_auth = other_auth_variable(&found);
+    let other_auth = other_auth_variable(found);
     if opts.remove_from_claude_settings {
         moved.extend(other_auth.clone());
-        remove_from_settings(&found, &moved, opts.dry_run)?;
+        remove_from_settings(found, &moved, opts.dry_run)?;
     } else {
         for name in &moved {
-            say(&format!("left {name} in {shown}: it beats the hook there; --remove-from-claude-settings moves it"));
+            say(&format!(
+                "left {name} in {shown}: it beats the hook there; --remove-from-claude-settings moves it"
+            ));
         }
         let host = found.base_url.as_deref().unwrap_or("the official API");
         for name in &other_auth {
@@ -142,7 +138,7 @@ pub(crate) fn run(opts: Options) -> Result<()> {
             ));
         }
     }
-    for (name, why) in &left {
+    for (name, why) in left {
         say(&format!("left {name} in {shown}: {why}"));
     }
     Ok(())
@@ -151,13 +147,12 @@ pub(crate) fn run(opts: Options) -> Result<()> {
 fn provider_id(opts: &Options, found: &Found, catalog: &Catalog) -> Result<String> {
     let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
     let url = found.base_url.as_deref();
-    let preset = url.and_then(|u| {
-        catalog.providers.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u)))
-    });
+    let preset = url
+        .and_then(|u| catalog.providers.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
     let id = match (&opts.name, preset) {
         (Some(n), _) => n.clone(),
         (None, Some(p)) => p.id.clone(),
-        (None, None) => url.map(id_from_url).unwrap_or_else(|| "anthropic".into()),
+        (None, None) => url.map(provider::id_from_url).unwrap_or_else(|| "anthropic".into()),
     };
     if !provider::is_valid_id(&id) {
         bail!("provider id `{id}` may use only a-z, 0-9, `-` and `_`; pass --name");
@@ -203,7 +198,12 @@ fn user_provider(
 }
 
 /// "stored", "replaced" or "kept"; refuses to replace a different key unasked.
-fn key_action(store: &FileKeyStore, id: &str, key: Option<&str>, replace: bool) -> Result<Option<&'static str>> {
+fn key_action(
+    store: &FileKeyStore,
+    id: &str,
+    key: Option<&str>,
+    replace: bool,
+) -> Result<Option<&'static str>> {
     let Some(key) = key else { return Ok(None) };
     Ok(Some(match store.get(id)? {
         None => "stored",
@@ -245,16 +245,8 @@ fn remove_from_settings(found: &Found, names: &[String], dry_run: bool) -> Resul
     Ok(())
 }
 
-/// `https://llm.corp.example/anthropic` → `llm-corp-example`.
-fn id_from_url(url: &str) -> String {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("");
-    let host = host.strip_prefix("api.").unwrap_or(host).to_ascii_lowercase();
-    let id: String = host.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(40).collect();
-    match id.trim_matches('-') {
-        "" => "imported".into(),
-        id => id.to_string(),
-    }
-}
+/// Text for the project file, the names it represents, and the names left (with why).
+type Sorted = (String, Vec<String>, Vec<(String, String)>);
 
 const SLOTS: [(&str, &str); 5] = [
     ("main", names::MODEL),
@@ -267,20 +259,26 @@ const SLOTS: [(&str, &str); 5] = [
 /// The project file for `found`, which names went into it, and which stay (with why).
 /// Each model slot the global file left empty is written as `""` when the provider
 /// would otherwise fill it, so Claude Code sends exactly what it sent before.
-fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<(String, Vec<String>, Vec<(String, String)>)> {
+fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
     let env = &found.env;
     let q = |v: &str| toml::Value::String(v.to_string()).to_string();
     let value = |var: &str| {
         let v = env.get(var).filter(|v| !v.is_empty()).cloned();
         if var == names::HAIKU_MODEL { v.or_else(|| env.get(names::SMALL_FAST_MODEL).cloned()) } else { v }
     };
-    let wanted: BTreeMap<&str, Option<String>> = SLOTS.iter().map(|(slot, var)| (*slot, value(var))).collect();
+    let wanted: BTreeMap<&str, Option<String>> =
+        SLOTS.iter().map(|(slot, var)| (*slot, value(var))).collect();
     let provider = catalog.get(id).map_err(|m| anyhow!(m))?;
     let mut out = format!("provider = {}\n", q(id));
     if found.key.is_some() && provider.auth != found.auth {
-        out.push_str(&format!("auth = \"{}\"   # as in {}\n", found.auth.as_str(), tilde(&found.path.to_string_lossy())));
+        out.push_str(&format!(
+            "auth = \"{}\"   # as in {}\n",
+            found.auth.as_str(),
+            tilde(&found.path.to_string_lossy())
+        ));
     }
-    let probe = crate::config::project::parse(Path::new("<import>"), &out).map_err(|d| anyhow!("internal: {d}"))?;
+    let probe =
+        crate::config::project::parse(Path::new("<import>"), &out).map_err(|d| anyhow!("internal: {d}"))?;
     let r = crate::core::resolve::resolve(&probe, catalog).map_err(|d| anyhow!("internal: {d}"))?;
     let by_default = |slot: &str| match slot {
         "main" => r.provider.model.clone(),
@@ -297,8 +295,10 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<(String, V
     if let Some(v) = line("main") {
         out.push_str(&format!("model = {v}\n"));
     }
-    let roles: Vec<String> =
-        ["opus", "sonnet", "haiku", "subagent"].iter().filter_map(|s| line(s).map(|v| format!("{s} = {v}\n"))).collect();
+    let roles: Vec<String> = ["opus", "sonnet", "haiku", "subagent"]
+        .iter()
+        .filter_map(|s| line(s).map(|v| format!("{s} = {v}\n")))
+        .collect();
     if !roles.is_empty() {
         out.push_str(&format!("\n[models]\n{}", roles.concat()));
     }
@@ -312,7 +312,7 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<(String, V
 
 /// Splits the global env into the project's `[env]` lines, every name that moves (or is
 /// represented by the project file), and the names left behind with the reason.
-fn sort_variables(env: &BTreeMap<String, String>, found: &Found) -> (String, Vec<String>, Vec<(String, String)>) {
+fn sort_variables(env: &BTreeMap<String, String>, found: &Found) -> Sorted {
     let q = |v: &str| toml::Value::String(v.to_string()).to_string();
     let key_var = if found.auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY };
     let represented = |n: &str| {
@@ -327,7 +327,7 @@ fn sort_variables(env: &BTreeMap<String, String>, found: &Found) -> (String, Vec
             moved.push(name.clone());
         } else if name == names::AUTH_TOKEN || name == names::API_KEY {
             continue; // the other auth variable: see other_auth_variable
-        } else if !is_provider_variable(name) {
+        } else if !names::is_provider_variable(name) {
             left.push((name.clone(), "a global preference, not the provider; it stays global".into()));
         } else if let Some(why) = names::refusal(name) {
             left.push((name.clone(), why));
@@ -337,16 +337,4 @@ fn sort_variables(env: &BTreeMap<String, String>, found: &Found) -> (String, Vec
         }
     }
     (extra, moved, left)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_come_from_hosts() {
-        assert_eq!(id_from_url("https://llm.corp.example/anthropic"), "llm-corp-example");
-        assert_eq!(id_from_url("https://api.example.com:8443/x"), "example-com");
-        assert_eq!(id_from_url("http://127.0.0.1:4000"), "127-0-0-1");
-    }
 }

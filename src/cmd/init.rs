@@ -48,7 +48,8 @@ fn warn_if_wide(dir: &std::path::Path) {
         (dirs::home_dir(), "your home folder"),
         (Some(std::env::temp_dir()), "the temporary folder"),
     ];
-    if let Some((_, what)) = wide.iter().find(|(w, _)| w.as_deref().is_some_and(|w| paths::same_dir(w, dir))) {
+    if let Some((_, what)) = wide.iter().find(|(w, _)| w.as_deref().is_some_and(|w| paths::same_dir(w, dir)))
+    {
         say(&format!(
             "warning: {} is {what}, not a repository: every folder below it would use this \
              provider. Run `ccenv init` inside the repository instead (or remove this file)",

@@ -199,6 +199,18 @@ impl Catalog {
     }
 }
 
+/// `[aliases]`: vendor names → preset ids, for "did you mean".
+fn parse_aliases(
+    src: &Source,
+    value: &toml::Spanned<DeValue>,
+    aliases: &mut BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    for (name, target) in src.table("aliases", value)? {
+        aliases.insert(name.get_ref().to_string(), src.string(name.get_ref(), target)?.value);
+    }
+    Ok(())
+}
+
 fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
     let path = Path::new("<built-in presets>");
     let src = Source::new(path, text);
@@ -234,12 +246,7 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
                     );
                 }
             }
-            "aliases" => {
-                for (name, target) in src.table("aliases", value)? {
-                    let target = src.string(name.get_ref(), target)?.value;
-                    catalog.aliases.insert(name.get_ref().to_string(), target);
-                }
-            }
+            "aliases" => parse_aliases(&src, value, &mut catalog.aliases)?,
             "openai_urls" => {
                 let DeValue::Array(items) = value.get_ref() else {
                     return Err(src.error(value.span(), "openai_urls must be an array of tables"));
@@ -261,7 +268,11 @@ fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
                 }
             }
             _ => {
-                return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls", "aliases"], ""));
+                return Err(src.unknown_key(
+                    key,
+                    &["updated", "presets", "refused", "openai_urls", "aliases"],
+                    "",
+                ));
             }
         }
     }

@@ -150,6 +150,21 @@ const SHELL_SPECIAL: &[&str] = &[
     "LOGNAME",
 ];
 
+/// Variables that describe a provider, which `import` moves into the project. Anything
+/// else (DISABLE_TELEMETRY, HTTPS_PROXY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC) is the
+/// user's global preference and stays global.
+pub(crate) fn is_provider_variable(name: &str) -> bool {
+    name.starts_with("ANTHROPIC_")
+        || matches!(
+            name,
+            "API_TIMEOUT_MS"
+                | "CLAUDE_CODE_SUBAGENT_MODEL"
+                | "CLAUDE_CODE_MAX_OUTPUT_TOKENS"
+                | "CLAUDE_CODE_MAX_CONTEXT_TOKENS"
+                | "CLAUDE_CODE_AUTO_COMPACT_WINDOW"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,9 +203,9 @@ pub(crate) fn parse_auth(s: Located<String>) -> Result<Auth, Diagnostic> {
 /// `""` is allowed: it means "send nothing for this role; the server picks".
 pub(crate) fn model_name(m: Located<String>) -> Result<String, Diagnostic> {
     if m.value.chars().any(char::is_control) || m.value.trim() != m.value {
-        return Err(m.error(
-            "model names are free of control characters and surrounding spaces (\"\" sends none)",
-        ));
+        return Err(
+            m.error("model names are free of control characters and surrounding spaces (\"\" sends none)")
+        );
     }
     Ok(m.value)
 }
@@ -268,4 +268,27 @@ pub(crate) fn parse_env(
         env.push((Located { value: name.to_string(), at }, v));
     }
     Ok(env)
+}
+
+/// `https://llm.corp.example/anthropic` → `llm-corp-example`.
+pub(crate) fn id_from_url(url: &str) -> String {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("");
+    let host = host.strip_prefix("api.").unwrap_or(host).to_ascii_lowercase();
+    let id: String = host.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(40).collect();
+    match id.trim_matches('-') {
+        "" => "imported".into(),
+        id => id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_hosts() {
+        assert_eq!(id_from_url("https://llm.corp.example/anthropic"), "llm-corp-example");
+        assert_eq!(id_from_url("https://api.example.com:8443/x"), "example-com");
+        assert_eq!(id_from_url("http://127.0.0.1:4000"), "127-0-0-1");
+    }
 }

@@ -211,9 +211,12 @@ impl Context {
         // The official API is the user's own account: their key, or their login, is theirs
         // to use there (only a third party must never see them).
         if p.base_url.is_none() && found.is_none() && matches!(credential, Credential::Store(_)) {
-            let own = |n: &str| envdiff::before_entering(&|v| self.var(v), before, n).filter(|v| !v.is_empty());
+            let own =
+                |n: &str| envdiff::before_entering(&|v| self.var(v), before, n).filter(|v| !v.is_empty());
             return match own(names::API_KEY) {
-                Some(secret) => Key::Found { secret, source: "your own ANTHROPIC_API_KEY (none stored)".into() },
+                Some(secret) => {
+                    Key::Found { secret, source: "your own ANTHROPIC_API_KEY (none stored)".into() }
+                }
                 None => Key::OwnLogin(own(names::OAUTH_TOKEN)),
             };
         }

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use crate::claude::Conflict;
 use crate::config::diagnostic::ReadError;
+use crate::config::names;
 use crate::config::project::{Credential, Found};
 use crate::core::envdiff::Vars;
 use crate::core::resolve::{self, Key, Resolved};
-use crate::config::names;
 use crate::output::{mask, tilde};
 
 #[derive(Debug)]
@@ -234,7 +234,10 @@ mod tests {
     fn files_name_the_committed_file_first() {
         assert_eq!(first_file(&found(true, true)), "/w/app/.claude-provider.toml");
         assert_eq!(first_file(&found(false, true)), "/w/app/.claude-provider.local.toml");
-        assert_eq!(files(&found(true, true)), "/w/app/.claude-provider.toml + /w/app/.claude-provider.local.toml");
+        assert_eq!(
+            files(&found(true, true)),
+            "/w/app/.claude-provider.toml + /w/app/.claude-provider.local.toml"
+        );
     }
 
     #[test]
@@ -247,7 +250,10 @@ mod tests {
         assert_eq!(announcement(&glm, other).as_deref(), Some("using glm (glm-5) in /w/app"));
         let left = Some(("/w/app".to_string(), Some("glm".to_string())));
         assert_eq!(announcement(&Outcome::NoProject, left).as_deref(), Some("unloaded glm"));
-        assert_eq!(announcement(&Outcome::NoProject, Some(("/w".into(), None))).as_deref(), Some("unloaded provider"));
+        assert_eq!(
+            announcement(&Outcome::NoProject, Some(("/w".into(), None))).as_deref(),
+            Some("unloaded provider")
+        );
         assert_eq!(announcement(&Outcome::NoProject, None), None);
     }
 
@@ -261,10 +267,13 @@ mod tests {
         let blocked = eval(Outcome::Blocked { found: found(false, true), changed: true });
         assert_eq!(
             blocked.notices(),
-            ["/w/app/.claude-provider.local.toml changed since it was allowed; review it, then run `ccenv allow`"]
+            [
+                "/w/app/.claude-provider.local.toml changed since it was allowed; review it, then run `ccenv allow`"
+            ]
         );
         assert!(matches!(blocked.refusal(), Some(Refusal::Other(m)) if m == blocked.notices()[0]));
-        let invalid = eval(Outcome::Invalid { found: None, error: ReadError::Other("x: cannot read".into()) });
+        let invalid =
+            eval(Outcome::Invalid { found: None, error: ReadError::Other("x: cannot read".into()) });
         assert_eq!(invalid.notices(), ["error: x: cannot read"]);
         assert_eq!(state_text(&invalid.outcome), "invalid");
     }

@@ -237,14 +237,21 @@ mod tests {
         let r =
             resolved("provider = \"deepseek\"\nmodel = \"m\"\n[models]\nopus = \"o\"\nsubagent = \"s\"\n");
         assert_eq!(r.provider.models.opus.as_deref(), Some("o"));
-        assert_eq!(r.provider.models.sonnet.as_deref(), Some("m"), "file model fills roles the preset leaves");
+        assert_eq!(
+            r.provider.models.sonnet.as_deref(),
+            Some("m"),
+            "file model fills roles the preset leaves"
+        );
         assert_eq!(r.provider.models.haiku.as_deref(), Some("deepseek-v4-flash"), "preset role kept");
         assert_eq!(r.provider.models.subagent.as_deref(), Some("s"));
         assert_eq!((r.sources["opus"], r.sources["haiku"], r.sources["sonnet"]), ("file", "preset", "file"));
 
         let r = resolved("provider = \"deepseek\"\nmodel = \"\"\n[models]\nhaiku = \"\"\n");
         assert_eq!((r.provider.model.as_ref(), r.provider.models.haiku.as_ref()), (None, None));
-        assert_eq!((r.sources["main"], r.sources["opus"], r.sources["haiku"]), ("server", "server", "server"));
+        assert_eq!(
+            (r.sources["main"], r.sources["opus"], r.sources["haiku"]),
+            ("server", "server", "server")
+        );
     }
 
     #[test]

@@ -206,15 +206,21 @@ fn conflicts(eval: &Evaluation) -> Vec<Check> {
         .map(|c| {
             let file = tilde(&c.path.to_string_lossy());
             let sends = eval.claude_sends().unwrap_or_default();
-            let c2 = check("settings", Status::Problem, format!("{file} sets {} in its env", c.names.join(", ")))
-                .why(format!("Claude Code applies a settings file's env over the shell: {sends}"));
+            let c2 =
+                check("settings", Status::Problem, format!("{file} sets {} in its env", c.names.join(", ")))
+                    .why(format!("Claude Code applies a settings file's env over the shell: {sends}"));
             match c.level {
-                Level::Managed => c2.fix("nothing overrides managed settings; ask whoever manages this machine"),
+                Level::Managed => {
+                    c2.fix("nothing overrides managed settings; ask whoever manages this machine")
+                }
                 Level::User => c2.fix(format!(
                     "ccenv import --remove-from-claude-settings (moves them into ccenv, backs up {file}); \
                      or run Claude Code as `ccenv exec -- claude`"
                 )),
-                _ => c2.fix(format!("remove {} from the env of {file}; or run `ccenv exec -- claude`", c.names.join(", "))),
+                _ => c2.fix(format!(
+                    "remove {} from the env of {file}; or run `ccenv exec -- claude`",
+                    c.names.join(", ")
+                )),
             }
         })
         .collect()

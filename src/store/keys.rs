@@ -41,7 +41,8 @@ pub(crate) fn placeholder(secret: &str) -> Option<&'static str> {
     }
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let named = words.windows(2).any(|w| w == ["api", "key"] || w == ["your", "key"]);
-    if named || words.iter().any(|w| matches!(*w, "your" | "apikey" | "yourkey")) || lower.contains("你的") {
+    if named || words.iter().any(|w| matches!(*w, "your" | "apikey" | "yourkey")) || lower.contains("你的")
+    {
         return Some("it reads like a guide's stand-in (\"your…\", \"…API_KEY\")");
     }
     if !body.is_empty() && body.chars().all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_')) {
