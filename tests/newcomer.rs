@@ -477,3 +477,32 @@ fn claude_settings_write_does_not_make_doctor_complain() {
         doctor["checks"].as_array().unwrap().iter().filter(|c| c["check"] == "settings").collect();
     assert!(settings.iter().all(|c| c["status"] != "problem"), "{settings:#?}");
 }
+
+/// Whatever the global file holds, `ccenv exec -- claude` inside a project sends none of
+/// its auth variables: here the user's own Anthropic key sits in settings.json.
+#[test]
+fn exec_sends_no_auth_variable_of_the_settings_file() {
+    if !have("claude") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::start();
+    sb.user_provider("loop", &server.url(), "model = \"loop-model\"\n");
+    sb.set_key("loop", PROJECT_KEY);
+    let dir = sb.project("app", "loop", "");
+    settings_with(&sb, serde_json::json!({ "ANTHROPIC_API_KEY": REAL_KEY }));
+    let out = sb.ccenv_with(
+        &dir,
+        &["exec", "--", "claude", "-p", "reply with pong"],
+        &[("DISABLE_AUTOUPDATER", "1")],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let msgs = server.messages();
+    assert!(!msgs.is_empty());
+    for r in &msgs {
+        assert_eq!(r.header("authorization"), Some(format!("Bearer {PROJECT_KEY}").as_str()), "{r:?}");
+        assert_eq!(r.header("x-api-key"), None, "{r:?}");
+    }
+    assert!(!format!("{:?}", server.all()).contains(REAL_KEY));
+}
