@@ -102,10 +102,12 @@ fn import_keeps_auth_style_models_and_preferences() {
         }),
     );
     let before = std::fs::read_to_string(&settings).unwrap();
+    let config = std::fs::read_to_string(sb.path("cfg/config.toml")).unwrap_or_default();
     let (dry, err, ok) = import(&sb, &["--dry-run", "--remove-from-claude-settings"]);
     assert!(ok, "{err}");
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), before, "--dry-run changed the file");
-    assert!(!sb.path("cfg/keys.toml").exists() && !sb.path("cfg/config.toml").exists(), "{err}");
+    assert!(!sb.path("cfg/keys.toml").exists(), "{err}");
+    assert_eq!(std::fs::read_to_string(sb.path("cfg/config.toml")).unwrap_or_default(), config, "{err}");
 
     let (project, err, ok) = import(&sb, &["--remove-from-claude-settings"]);
     assert!(ok, "{err}");
