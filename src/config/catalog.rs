@@ -72,7 +72,8 @@ impl Catalog {
                         }
                         let allow = &catalog.policy.env_allow;
                         let check = |n: &str| names::refusal_with(n, allow);
-                        let fields = src.table(id_str, table).and_then(|t| parse_fields(&src, id_str, t, &check));
+                        let fields =
+                            src.table(id_str, table).and_then(|t| parse_fields(&src, id_str, t, &check));
                         match fields.and_then(|f| catalog.check_fields(&f).map(|()| f)) {
                             Ok(f) => catalog.add_user(id_str, f),
                             Err(d) => {

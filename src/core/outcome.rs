@@ -227,7 +227,13 @@ mod tests {
     }
 
     fn eval(outcome: Outcome) -> Evaluation {
-        Evaluation { outcome, watch: Vec::new(), conflicts: Vec::new(), ignored: Vec::new(), settings: Vec::new() }
+        Evaluation {
+            outcome,
+            watch: Vec::new(),
+            conflicts: Vec::new(),
+            ignored: Vec::new(),
+            settings: Vec::new(),
+        }
     }
 
     #[test]
