@@ -382,7 +382,7 @@ def row(t, base):
             cells.append(f"{ms(p50)} / {ms(p99)}")
         else:
             bs = [s[idx] for s in base.samples[case]]
-            cells.append(f"+{ms(p50 - pct(bs, 50))} / +{ms(p99 - pct(bs, 99))}")
+            cells.append(f"{1000 * (p50 - pct(bs, 50)):+.2f} / {1000 * (p99 - pct(bs, 99)):+.2f}")
     paced = [s for s in t.samples.get("paced", [])]
     cells.append(f"{ms(pct([s[0] for s in paced], 50))} / {ms(pct([s[1] for s in paced], 50))}" if paced else "-")
     rps, errs = t.throughput or (0, 0)
