@@ -55,7 +55,8 @@ pub struct Settings {
     pub gateway: Option<bool>,
 }
 
-const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "auth", "models", "env", "fallback", "gateway"];
+const KEYS: &[&str] =
+    &["provider", "model", "credential", "base_url", "auth", "models", "env", "fallback", "gateway"];
 
 impl Settings {
     /// `self` with every field `over` sets replaced; tables merge key by key.

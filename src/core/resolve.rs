@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::core::envdiff::Vars;
 
 use crate::config::diagnostic::Diagnostic;
-use crate::config::fallback::Fallback;
 use crate::config::names;
 use crate::config::project::{Credential, Settings};
 use crate::config::provider::{Auth, Catalog, Protocol, Provider, Roles};
@@ -99,34 +98,15 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
     provider.models = models;
     provider.env = env;
     provider.auth = auth;
-    let fallbacks =
-        settings.fallback.iter().flatten().map(|f| fallback(f, catalog)).collect::<Result<Vec<_>, _>>()?;
+    let fallbacks = settings
+        .fallback
+        .iter()
+        .flatten()
+        .map(|f| crate::core::chain::fallback(f, catalog))
+        .collect::<Result<Vec<_>, _>>()?;
     let gateway =
         settings.gateway == Some(true) || provider.protocol == Protocol::OpenAiChat || !fallbacks.is_empty();
     Ok(Resolved { provider, credential, fallbacks, gateway, sources })
-}
-
-/// Where a provider's key comes from: the one written, else the key stored under its id.
-fn credential_for(p: &Provider, written: Option<&Credential>) -> Option<Credential> {
-    match p.auth {
-        Auth::None => None,
-        _ => Some(written.cloned().unwrap_or_else(|| Credential::Store(p.id.clone()))),
-    }
-}
-
-/// A fallback provider as the gateway uses it: its own endpoint and key, and its own
-/// models unless the entry names one model for every role.
-fn fallback(f: &Fallback, catalog: &Catalog) -> Result<Resolved, Diagnostic> {
-    let p = catalog.get(&f.provider.value).map_err(|m| f.provider.error(m))?;
-    let mut provider = p.clone();
-    if let Some(m) = &f.model {
-        provider.model = Some(m.clone());
-        let one = Some(m.clone());
-        provider.models =
-            Roles { opus: one.clone(), sonnet: one.clone(), haiku: one.clone(), fable: one, subagent: None };
-    }
-    let credential = credential_for(p, f.credential.as_ref());
-    Ok(Resolved { provider, credential, fallbacks: Vec::new(), gateway: true, sources: BTreeMap::new() })
 }
 
 /// What only the user's config.toml can allow: `[env]` names beyond the built-in
