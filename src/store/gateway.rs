@@ -146,7 +146,7 @@ pub fn ensure_running(data_dir: &Path, port: u16, wait: bool) -> Result<()> {
 }
 
 #[cfg(unix)]
-fn detached(cmd: &mut std::process::Command) {
+pub fn detached(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: setsid is async-signal-safe. Its own session: closing the terminal that
     // started it, or Ctrl-C there, does not end it.
@@ -159,7 +159,7 @@ fn detached(cmd: &mut std::process::Command) {
 }
 
 #[cfg(windows)]
-fn detached(cmd: &mut std::process::Command) {
+pub fn detached(cmd: &mut std::process::Command) {
     use std::os::windows::process::CommandExt;
     const DETACHED_PROCESS: u32 = 0x0000_0008;
     const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
