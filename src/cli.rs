@@ -159,6 +159,7 @@ pub enum Command {
         /// project, provider, model or day
         #[arg(long, default_value = "project")]
         by: String,
+        /// Print JSON instead of the table and chart
         #[arg(long)]
         json: bool,
     },
@@ -296,6 +297,7 @@ pub enum GatewayAction {
     Stop,
     /// Is it running, and which provider serves each project?
     Status {
+        /// Print the status as JSON
         #[arg(long)]
         json: bool,
     },
