@@ -30,7 +30,7 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
         None => "no key".into(),
     };
     say(&format!("Claude Code here will send {key} to {endpoint}"));
-    let standard = catalog.providers.get(&p.id).and_then(|c| c.base_url.clone());
+    let standard = catalog.provider(&p.id).and_then(|c| c.base_url);
     if settings.base_url.is_some() && standard.is_some() && standard.as_deref() != p.base_url.as_deref() {
         say(&format!(
             "warning: this file overrides {}'s endpoint ({}); a file from someone else can use this to collect your key",

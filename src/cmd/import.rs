@@ -115,8 +115,9 @@ fn provider_id(
         catalog.check_base_url(url).map_err(|m| anyhow!("{}: {m}", path.display()))?;
     }
     let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
-    let preset = base_url
-        .and_then(|u| catalog.providers.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
+    let all = catalog.providers();
+    let preset =
+        base_url.and_then(|u| all.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
     let id = match (name, preset) {
         (Some(n), _) => n.to_string(),
         (None, Some(p)) => p.id.clone(),
@@ -125,7 +126,7 @@ fn provider_id(
     if !provider::is_valid_id(&id) {
         bail!("provider id `{id}` may use only a-z, 0-9, `-` and `_`; pass --name");
     }
-    match catalog.providers.get(&id) {
+    match all.get(&id) {
         Some(p) if base_url.is_none() || p.base_url.as_deref().map(norm) == base_url.map(norm) => {}
         Some(p) => bail!(
             "provider `{id}` already points at {}; pass --name to import {} under another id",

@@ -10,12 +10,12 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
     let ctx = Context::from_process()?;
     let catalog = ctx.catalog()?;
     if json_out {
-        let list: Vec<_> = catalog.providers.values().collect();
-        let json = json!({ "updated": catalog.updated, "providers": list });
+        let list: Vec<_> = catalog.providers().into_values().collect();
+        let json = json!({ "updated": catalog.updated(), "providers": list });
         return emit(&format!("{}\n", crate::output::json(&json)));
     }
     let mut text = format!("{:<22} {:<10} {:<26} {}\n", "ID", "AUTH", "MODEL", "BASE URL");
-    for p in catalog.providers.values() {
+    for p in catalog.providers().values() {
         let mark = if p.origin == "preset" { "" } else { " *" };
         text += &format!(
             "{:<22} {:<10} {:<26} {}\n",
@@ -25,6 +25,6 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
             p.base_url.as_deref().unwrap_or("(official API)")
         );
     }
-    text += &format!("\nModels as of {}; * = from your config.toml.\n", catalog.updated);
+    text += &format!("\nModels as of {}; * = from your config.toml.\n", catalog.updated());
     emit(&crate::output::escape_lines(&text))
 }

@@ -1,44 +1,59 @@
-//! The provider catalog: the built-in presets (data/presets.toml), user providers from
-//! config.toml layered over them, and the checks that keep OpenAI-only endpoints out.
+//! The provider catalog: the built-in presets (data/presets.toml, turned into static data
+//! by build.rs), user providers from config.toml layered over them, and the checks that
+//! keep OpenAI-only endpoints out.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use toml::de::DeValue;
-
 use crate::config::diagnostic::{Diagnostic, Source, suggest};
-use crate::config::provider::{Provider, ProviderFields, is_valid_id, parse_fields};
+use crate::config::provider::{Auth, Provider, ProviderFields, Roles, is_valid_id, parse_fields};
 
-const PRESETS: &str = include_str!("../../data/presets.toml");
-
-#[derive(Clone, Debug)]
-pub struct Refused {
-    pub why: String,
-    pub use_instead: Option<String>,
+/// One built-in preset, as build.rs generates it from data/presets.toml.
+pub(crate) struct Preset {
+    id: &'static str,
+    name: Option<&'static str>,
+    base_url: Option<&'static str>,
+    auth: Auth,
+    key_optional: bool,
+    placeholder_key: Option<&'static str>,
+    key_url: Option<&'static str>,
+    model: Option<&'static str>,
+    /// opus, sonnet, haiku, subagent.
+    models: [Option<&'static str>; 4],
+    env: &'static [(&'static str, &'static str)],
 }
 
-#[derive(Clone, Debug)]
-struct OpenAiUrl {
-    url: String,
-    use_instead: Option<String>,
+/// A provider id with no Anthropic-compatible endpoint.
+pub(crate) struct Refusal {
+    id: &'static str,
+    why: &'static str,
+    use_instead: Option<&'static str>,
+}
+
+pub(crate) struct OpenAiUrl {
+    url: &'static str,
+    use_instead: Option<&'static str>,
     prefix: bool,
 }
 
+mod builtin {
+    use super::{Auth, OpenAiUrl, Preset, Refusal};
+    include!(concat!(env!("OUT_DIR"), "/presets.rs"));
+}
+
 /// Every provider id a project may name, plus the knowledge needed to refuse bad ones.
-#[derive(Clone, Debug)]
+/// The presets are static data (build.rs): a provider becomes an owned `Provider` only
+/// when asked for, so the hook pays for the one it uses.
+#[derive(Clone, Debug, Default)]
 pub struct Catalog {
-    pub providers: BTreeMap<String, Provider>,
-    pub refused: BTreeMap<String, Refused>,
-    openai_urls: Vec<OpenAiUrl>,
-    pub updated: String,
+    /// Providers from the user's config.toml, each laid over the preset of its id.
+    user: BTreeMap<String, Provider>,
 }
 
 impl Catalog {
-    /// The embedded presets alone (parsed once per process).
+    /// The embedded presets alone.
     pub fn builtin() -> Catalog {
-        static BUILTIN: std::sync::LazyLock<Catalog> =
-            std::sync::LazyLock::new(|| parse_presets(PRESETS).expect("data/presets.toml is valid (tested)"));
-        BUILTIN.clone()
+        Catalog::default()
     }
 
     /// The presets with the user's `[providers.*]` from config.toml laid over them.
@@ -68,19 +83,32 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The date the presets' models were last checked.
+    pub fn updated(&self) -> &'static str {
+        builtin::UPDATED
+    }
+
+    /// One provider by id: the user's, else the preset.
+    pub fn provider(&self, id: &str) -> Option<Provider> {
+        self.user.get(id).cloned().or_else(|| preset(id).map(from_preset))
+    }
+
+    /// Every provider, by id.
+    pub fn providers(&self) -> BTreeMap<String, Provider> {
+        let mut all: BTreeMap<String, Provider> =
+            builtin::PRESETS.iter().map(|p| (p.id.to_string(), from_preset(p))).collect();
+        all.extend(self.user.clone());
+        all
+    }
+
+    /// A user provider replaces a refused id too: it names a proxy that works.
     fn add_user(&mut self, id: &str, fields: ProviderFields) {
-        match self.providers.get_mut(id) {
-            Some(preset) => {
-                fields.apply_to(preset);
-                preset.origin = "preset+user";
-            }
-            None => {
-                let mut p = Provider::empty(id, "user");
-                fields.apply_to(&mut p);
-                self.providers.insert(id.to_string(), p);
-            }
-        }
-        self.refused.remove(id);
+        let mut p = match preset(id) {
+            Some(preset) => Provider { origin: "preset+user", ..from_preset(preset) },
+            None => Provider::empty(id, "user"),
+        };
+        fields.apply_to(&mut p);
+        self.user.insert(id.to_string(), p);
     }
 
     fn check_fields(&self, fields: &ProviderFields) -> Result<(), Diagnostic> {
@@ -91,17 +119,17 @@ impl Catalog {
     }
 
     /// Looks up a provider id, explaining refused names and suggesting near misses.
-    pub fn get(&self, id: &str) -> Result<&Provider, String> {
-        if let Some(p) = self.providers.get(id) {
+    pub fn get(&self, id: &str) -> Result<Provider, String> {
+        if let Some(p) = self.provider(id) {
             return Ok(p);
         }
-        if let Some(r) = self.refused.get(id) {
+        if let Some(r) = builtin::REFUSED.iter().find(|r| r.id == id) {
             let mut m = format!(
                 "provider `{id}` has no Anthropic-compatible endpoint: {}. Claude Code speaks the \
                  Anthropic Messages API",
                 r.why
             );
-            match &r.use_instead {
+            match r.use_instead {
                 Some(u) => m.push_str(&format!("; use `{u}`")),
                 None => {
                     m.push_str("; put a translating proxy in front of it and name that in a user provider")
@@ -110,7 +138,8 @@ impl Catalog {
             return Err(m);
         }
         let mut m = format!("unknown provider `{id}`");
-        match suggest(id, self.providers.keys().map(String::as_str)) {
+        let ids = builtin::PRESETS.iter().map(|p| p.id).chain(self.user.keys().map(String::as_str));
+        match suggest(id, ids) {
             Some(s) => m.push_str(&format!("; did you mean `{s}`?")),
             None => m.push_str("; `ccenv providers` lists them, or define it in config.toml"),
         }
@@ -127,10 +156,10 @@ impl Catalog {
         }
         let norm = url.trim_end_matches('/').to_ascii_lowercase();
         let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
-        for known in &self.openai_urls {
+        for known in builtin::OPENAI_URLS {
             let k = known.url.trim_end_matches('/').to_ascii_lowercase();
             if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
-                return Err(match &known.use_instead {
+                return Err(match known.use_instead {
                     Some(u) => format!("base_url `{url}` {openai}. Use `{u}`"),
                     None => format!(
                         "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: \
@@ -155,64 +184,26 @@ impl Catalog {
     }
 }
 
-fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
-    let path = Path::new("<built-in presets>");
-    let src = Source::new(path, text);
-    let root = src.parse()?;
-    let mut catalog = Catalog {
-        providers: BTreeMap::new(),
-        refused: BTreeMap::new(),
-        openai_urls: Vec::new(),
-        updated: String::new(),
-    };
-    for (key, value) in root.get_ref() {
-        match key.get_ref().as_ref() {
-            "updated" => catalog.updated = src.string("updated", value)?.value,
-            "presets" => {
-                for (id, table) in src.table("presets", value)? {
-                    let id = id.get_ref().as_ref();
-                    let fields = parse_fields(&src, id, src.table(id, table)?)?;
-                    let mut p = Provider::empty(id, "preset");
-                    fields.apply_to(&mut p);
-                    catalog.providers.insert(id.to_string(), p);
-                }
-            }
-            "refused" => {
-                for (id, table) in src.table("refused", value)? {
-                    let t = src.table(id.get_ref(), table)?;
-                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
-                    catalog.refused.insert(
-                        id.get_ref().to_string(),
-                        Refused { why: get("why")?.unwrap_or_default(), use_instead: get("use")? },
-                    );
-                }
-            }
-            "openai_urls" => {
-                let DeValue::Array(items) = value.get_ref() else {
-                    return Err(src.error(value.span(), "openai_urls must be an array of tables"));
-                };
-                for item in items.iter() {
-                    let DeValue::Table(t) = item.get_ref() else {
-                        return Err(src.error(item.span(), "expected a table"));
-                    };
-                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
-                    catalog.openai_urls.push(OpenAiUrl {
-                        url: get("url")?.unwrap_or_default(),
-                        use_instead: get("use")?,
-                        prefix: t
-                            .get("prefix")
-                            .map(|v| src.boolean("prefix", v))
-                            .transpose()?
-                            .unwrap_or(false),
-                    });
-                }
-            }
-            _ => {
-                return Err(src.unknown_key(key, &["updated", "presets", "refused", "openai_urls"], ""));
-            }
-        }
+/// The built-in preset `id` (the table is sorted by id).
+fn preset(id: &str) -> Option<&'static Preset> {
+    builtin::PRESETS.binary_search_by(|p| p.id.cmp(id)).ok().map(|i| &builtin::PRESETS[i])
+}
+
+fn from_preset(p: &Preset) -> Provider {
+    let [opus, sonnet, haiku, subagent] = p.models.map(|m| m.map(str::to_string));
+    Provider {
+        id: p.id.to_string(),
+        name: p.name.map(str::to_string),
+        base_url: p.base_url.map(str::to_string),
+        auth: p.auth,
+        key_optional: p.key_optional,
+        placeholder_key: p.placeholder_key.map(str::to_string),
+        key_url: p.key_url.map(str::to_string),
+        model: p.model.map(str::to_string),
+        models: Roles { opus, sonnet, haiku, subagent },
+        env: p.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        origin: "preset",
     }
-    Ok(catalog)
 }
 
 #[cfg(test)]

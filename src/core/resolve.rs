@@ -27,7 +27,7 @@ impl Serialize for Credential {
 
 pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagnostic> {
     let id = settings.provider.as_ref().expect("settings() guarantees a provider");
-    let p = catalog.get(&id.value).map_err(|m| id.error(m))?;
+    let p = &catalog.get(&id.value).map_err(|m| id.error(m))?;
     let base_url = match &settings.base_url {
         Some(u) => {
             catalog.check_base_url(&u.value).map_err(|m| u.error(m))?;
