@@ -1,13 +1,30 @@
 //! The `ccenv` binary: the hook's fast path, then clap; everything else is in the library.
+//!
+//! C's `main`, not Rust's: std's start-up before a Rust `main` reads /proc/self/maps to
+//! place the main thread's stack-overflow guard, ~100k instructions, a third of what an
+//! empty Rust program costs and more than the hook's own work when a directory changes.
+//! Without it `std::env::args` still works (glibc hands std the arguments before `main`;
+//! macOS and Windows ask the OS); a stack overflow is then a plain SIGSEGV.
+#![cfg_attr(not(test), no_main)]
 
-use std::process::ExitCode;
+use std::ffi::{c_char, c_int};
+use std::io::Write;
 
 use clap::Parser;
 
 use ccenv::cli::Cli;
 use ccenv::cmd;
 
-fn main() -> ExitCode {
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    let code = run();
+    // Rust's start-up would flush stdout on the way out; here nothing else does.
+    let _ = std::io::stdout().flush();
+    c_int::from(code)
+}
+
+fn run() -> u8 {
     // `ccenv man | head` ends quietly, as C tools do, instead of reporting EPIPE.
     #[cfg(unix)]
     // SAFETY: setting a signal disposition before any thread starts.
