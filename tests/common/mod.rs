@@ -135,6 +135,9 @@ pub struct Shell {
     output: Arc<Mutex<Vec<u8>>>,
     sync_dir: PathBuf,
     step: usize,
+    /// How far `sync` has read the output: each search scans only what came after (a
+    /// walk's output grows to megabytes; rescanning all of it on every poll was slow).
+    seen: usize,
     /// How long one step may take (raise it for slow commands such as `claude -p`).
     pub timeout: Duration,
 }
@@ -178,7 +181,7 @@ impl Shell {
             });
         }
         let mut sh =
-            Shell { kind, child, stdin, output, sync_dir, step: 0, timeout: Duration::from_secs(30) };
+            Shell { kind, child, stdin, output, sync_dir, step: 0, seen: 0, timeout: Duration::from_secs(30) };
         sh.run(hook_line(kind));
         sh
     }
@@ -208,11 +211,20 @@ impl Shell {
         let marker = format!("@@{}@@", self.step);
         self.send(&format!("command printf '@@%s@@\\n' {}", self.step));
         let deadline = Instant::now() + self.timeout;
-        while !self.output().contains(&marker) {
+        loop {
+            let found = {
+                let out = self.output.lock().unwrap();
+                let from = self.seen.min(out.len());
+                out[from..].windows(marker.len()).position(|w| w == marker.as_bytes()).map(|i| from + i)
+            };
+            if let Some(at) = found {
+                self.seen = at + marker.len();
+                return;
+            }
             if Instant::now() > deadline {
                 panic!("{} did not reach step {}; output so far:\n{}", self.kind, self.step, self.output());
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
