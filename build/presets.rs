@@ -83,7 +83,7 @@ fn opt(v: Option<String>) -> String {
     v.map_or_else(|| "None".into(), |s| format!("Some({s:?})"))
 }
 
-fn emit(text: &str) -> Result<String, String> {
+pub(crate) fn emit(text: &str) -> Result<String, String> {
     let src = Src { text };
     let root = DeTable::parse(text).map_err(|e| {
         let message = e.message().lines().next().unwrap_or("").trim().to_string();

@@ -7,9 +7,6 @@
 //! macOS and Windows ask the OS); a stack overflow is then a plain SIGSEGV.
 #![cfg_attr(not(test), no_main)]
 
-use std::ffi::{c_char, c_int};
-use std::io::Write;
-
 use clap::Parser;
 
 use ccenv::cli::Cli;
@@ -17,13 +14,14 @@ use ccenv::cmd;
 
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     let code = run();
     // Rust's start-up would flush stdout on the way out; here nothing else does.
-    let _ = std::io::stdout().flush();
-    c_int::from(code)
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::ffi::c_int::from(code)
 }
 
+#[cfg_attr(test, allow(dead_code))]
 fn run() -> u8 {
     // `ccenv man | head` ends quietly, as C tools do, instead of reporting EPIPE.
     #[cfg(unix)]

@@ -74,7 +74,9 @@ impl Context {
     pub(crate) fn var(&self, name: &str) -> Option<String> {
         match &self.env {
             Some(env) => env.get(&env_key(name)).cloned(),
-            None => std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+            None => {
+                std::env::var_os(name).map(|v| v.into_string().unwrap_or_else(|v| v.to_string_lossy().into()))
+            }
         }
     }
 
@@ -138,8 +140,12 @@ impl Context {
         let outcome = self.evaluate_project(found, &trust, before);
         let mut eval =
             Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
-        if let Some(desired) = eval.desired() {
-            eval.conflicts = claude::conflicts(&claude::read_settings(&eval.settings).0, desired.keys());
+        if matches!(eval.outcome, Outcome::Applied { .. }) {
+            // Most projects have no Claude settings file with an `env`: then nothing to compare.
+            let files = claude::read_settings(&eval.settings).0;
+            if let Some(desired) = eval.desired().filter(|_| !files.is_empty()) {
+                eval.conflicts = claude::conflicts(&files, desired.keys());
+            }
         }
         eval
     }

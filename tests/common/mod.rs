@@ -180,8 +180,16 @@ impl Shell {
                 }
             });
         }
-        let mut sh =
-            Shell { kind, child, stdin, output, sync_dir, step: 0, seen: 0, timeout: Duration::from_secs(30) };
+        let mut sh = Shell {
+            kind,
+            child,
+            stdin,
+            output,
+            sync_dir,
+            step: 0,
+            seen: 0,
+            timeout: Duration::from_secs(30),
+        };
         sh.run(hook_line(kind));
         sh
     }
