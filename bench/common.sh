@@ -11,11 +11,11 @@
 # and proc-macros, which cannot be static. Elsewhere: the default build.
 bench_build() {
   if [ "$(uname -sm)" = "Linux x86_64" ]; then
-    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q --target x86_64-unknown-linux-gnu
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q --bin ccenv --target x86_64-unknown-linux-gnu
     printf '%s
 ' "$PWD/target/x86_64-unknown-linux-gnu/release/ccenv"
   else
-    cargo build --release --locked -q
+    cargo build --release --locked -q --bin ccenv
     printf '%s
 ' "$PWD/target/release/ccenv"
   fi
