@@ -35,7 +35,10 @@ pub enum Command {
         ccenv hook fish | source      # ~/.config/fish/config.fish\n  \
         Invoke-Expression (& ccenv hook powershell | Out-String)    # $PROFILE\n  \
         ccenv hook cmd > \"%LOCALAPPDATA%\\clink\\ccenv.lua\"       # cmd with Clink")]
-    Hook { shell: ShellName },
+    Hook {
+        /// The shell whose startup file gets the hook
+        shell: ShellName,
+    },
 
     /// Print the statements that apply this directory's provider in one shell
     #[command(after_help = "Examples:\n  \
@@ -46,8 +49,10 @@ pub enum Command {
         ccenv export --json            # {\"set\": {...}, \"unset\": [...]}\n\n\
         Keys are masked when standard output is a terminal.")]
     Export {
+        /// The shell that evaluates the output
         #[arg(long, value_enum, required_unless_present = "json")]
         shell: Option<ShellName>,
+        /// Print {"set": {...}, "unset": [...]} instead of shell statements
         #[arg(long, conflicts_with = "shell")]
         json: bool,
         /// Set removed variables to "" instead (for tools such as mise that can only set;
@@ -70,11 +75,17 @@ pub enum Command {
         ccenv allow        # after reviewing .claude-provider.toml\n\n\
         The record covers the project's path and the SHA-256 of .claude-provider.toml and \
         .claude-provider.local.toml: any edit needs a new `ccenv allow`.")]
-    Allow { dir: Option<PathBuf> },
+    Allow {
+        /// The project folder (default: the current one, or the nearest above with a project file)
+        dir: Option<PathBuf>,
+    },
 
     /// Block the project file here (or in DIR) without further notices
     #[command(after_help = "Example:\n  ccenv deny ~/src/untrusted-clone")]
-    Deny { dir: Option<PathBuf> },
+    Deny {
+        /// The project folder (default: the current one, or the nearest above with a project file)
+        dir: Option<PathBuf>,
+    },
 
     /// Show what applies here: file, trust, provider, endpoint, models, masked key
     #[command(after_help = "Examples:\n  ccenv status\n  ccenv status --json | jq .provider\n  \
@@ -82,6 +93,7 @@ pub enum Command {
     Status {
         /// The folder to look at (default: the current one), resolved as `cd DIR` would
         dir: Option<PathBuf>,
+        /// Print the report as JSON
         #[arg(long)]
         json: bool,
         /// Print only the provider this shell has applied (or nothing); reads no file
@@ -93,7 +105,10 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  ccenv watch ~/src/app    # runs until stopped or its output is closed"
     )]
-    Watch { dir: Option<PathBuf> },
+    Watch {
+        /// The folder to watch (default: the current one)
+        dir: Option<PathBuf>,
+    },
 
     /// Print shell completions
     #[command(after_help = "Install:\n  \
@@ -102,7 +117,10 @@ pub enum Command {
         ccenv completions fish > ~/.config/fish/completions/ccenv.fish\n  \
         ccenv completions powershell | Out-String | Invoke-Expression      # in $PROFILE\n  \
         ccenv completions cmd > \"%LOCALAPPDATA%\\clink\\ccenv_completions.lua\"")]
-    Completions { shell: ShellName },
+    Completions {
+        /// The shell to print completions for
+        shell: ShellName,
+    },
 
     /// Print the man page (roff)
     #[command(after_help = "Example:\n  ccenv man > ~/.local/share/man/man1/ccenv.1 && man ccenv")]
@@ -114,6 +132,7 @@ pub enum Command {
         ccenv exec -- python app.py\n\n\
         Refuses to run when the project file is missing, blocked or invalid.")]
     Exec {
+        /// The command and its arguments, after `--`
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
         command: Vec<OsString>,
     },
@@ -123,7 +142,9 @@ pub enum Command {
         ccenv init glm\n  \
         ccenv init deepseek --model deepseek-v4-pro")]
     Init {
+        /// A preset id (`ccenv providers`) or one from your config.toml
         provider: String,
+        /// ANTHROPIC_MODEL, and the model for roles the preset leaves open
         #[arg(long)]
         model: Option<String>,
         /// Replace an existing file
@@ -134,6 +155,7 @@ pub enum Command {
     /// List the providers a project may name (presets and your own)
     #[command(after_help = "Examples:\n  ccenv providers\n  ccenv providers --json")]
     Providers {
+        /// Print the providers as JSON
         #[arg(long)]
         json: bool,
     },
@@ -152,6 +174,7 @@ pub enum Command {
         /// Seconds to wait for the endpoint with --online
         #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
         timeout: f64,
+        /// Print the checks as JSON
         #[arg(long)]
         json: bool,
         /// Add "hasCompletedOnboarding": true to ~/.claude.json, keeping everything else
@@ -175,9 +198,16 @@ pub enum Command {
         /// Settings file to read (default: $CLAUDE_CONFIG_DIR or ~/.claude, settings.json)
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
-        /// Remove the imported variables from that file (a timestamped backup is written first)
+        /// Remove the imported variables and every auth variable from that file (a timestamped
+        /// backup is written first)
         #[arg(long)]
         remove_from_claude_settings: bool,
+        /// Print what would happen and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace a different key already stored under the same name
+        #[arg(long)]
+        replace_key: bool,
     },
 
     /// Put this project's provider where IDE extensions and background agents see it
@@ -200,13 +230,19 @@ pub enum KeyAction {
     #[command(after_help = "Examples:\n  \
         ccenv key set glm\n  \
         pass show glm | ccenv key set glm")]
-    Set { name: String },
+    Set {
+        /// Key name: the provider id, or the `credential` a project names
+        name: String,
+    },
     /// List stored keys, masked
     #[command(after_help = "Example:\n  ccenv key list")]
     List,
     /// Remove a stored key
     #[command(after_help = "Example:\n  ccenv key rm glm")]
-    Rm { name: String },
+    Rm {
+        /// Key name, as `ccenv key list` shows it
+        name: String,
+    },
     /// Print the key of the allowed project at DIR (Claude Code's apiKeyHelper runs this)
     #[command(hide = true)]
     Helper { dir: PathBuf },

@@ -189,3 +189,30 @@ fn ten_thousand_generated_values_are_carried_or_refused() {
         b"cmd: 10000 generated values carried exactly, 200 unsafe ones refused\n",
     );
 }
+
+/// A project under a non-ASCII profile folder (C:\Users\张三\…) applies in plain cmd, and
+/// the README's undo — the same `for /f` line run outside every project — gives back
+/// exactly what cmd had.
+#[test]
+fn wine_cmd_applies_a_project_under_a_chinese_path_and_undoes_it() {
+    if !have("wine") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let dir = sb.work("张三/app");
+    sb.write(&dir.join(".claude-provider.toml"), "provider = \"ollama\"\n[env]\nT_0 = \"zero\"\n");
+    sb.ok(&dir, &["allow"]);
+    let before = [("ANTHROPIC_API_KEY", "sk-real"), ("T_0", "mine")];
+    let out = sb.ccenv_with(&dir, &["export", "--shell", "cmd"], &before, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let applied = wine_cmd(&sb.path("out"), &String::from_utf8(out.stdout).unwrap(), &before);
+    assert_eq!(applied.get("T_0").map(String::as_str), Some("zero"));
+    assert_eq!(applied.get("ANTHROPIC_API_KEY"), None);
+    let env: Vec<(&str, &str)> = applied.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = sb.ccenv_with(&sb.work("elsewhere"), &["export", "--shell", "cmd"], &env, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let undone = wine_cmd(&sb.path("out"), &String::from_utf8(out.stdout).unwrap(), &env);
+    assert_eq!(undone.get("T_0").map(String::as_str), Some("mine"), "{undone:?}");
+    assert_eq!(undone.get("ANTHROPIC_API_KEY").map(String::as_str), Some("sk-real"));
+    assert!(!undone.contains_key("CCENV_STATE") && !undone.contains_key("ANTHROPIC_BASE_URL"), "{undone:?}");
+}

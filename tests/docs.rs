@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use clap::CommandFactory;
 use common::Sandbox;
@@ -23,38 +24,61 @@ fn runnable_blocks(text: &str) -> Vec<(usize, String)> {
     blocks
 }
 
+/// Runs `block` as a user would type it: bash with `-e -o pipefail`; zsh interactive,
+/// reading the lines (so a `#` is not a comment: zsh's default without
+/// interactive_comments, as on macOS), stopping at the first failure; fish, each line
+/// followed by `or exit 1`.
+fn run_block(shell: &str, block: &str, sb: &Sandbox) -> std::process::Output {
+    let path = sb.base_env().into_iter().find(|(k, _)| k == "PATH").unwrap().1;
+    let mut c = Command::new(shell);
+    let mut stdin = None;
+    match shell {
+        "bash" => c.args(["-e", "-o", "pipefail", "-c", block]),
+        "zsh" => {
+            stdin = Some(format!("setopt err_exit pipe_fail\n{block}\nexit 0\n"));
+            c.args(["-f", "-i"])
+        }
+        _ => {
+            let lines: Vec<String> = block.lines().map(|l| format!("{l}; or exit 1")).collect();
+            c.args(["--no-config", "-c", &lines.join("\n")])
+        }
+    };
+    c.current_dir(sb.path("home")).env_clear().env("HOME", sb.path("home")).env("PATH", path);
+    c.env("LANG", "C.UTF-8").env("TERM", "dumb");
+    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
 #[test]
-fn runnable_blocks_in_both_readmes_run() {
+fn runnable_blocks_in_both_readmes_run_in_bash_zsh_and_fish() {
+    let shells: Vec<&str> = ["bash", "zsh", "fish"].into_iter().filter(|s| common::have(s)).collect();
     for (file, text, at_least) in [("README.md", README, 1), ("README.zh-CN.md", README_ZH, 10)] {
         let blocks = runnable_blocks(text);
         assert!(blocks.len() >= at_least, "{file} has {} runnable blocks", blocks.len());
         for (line, block) in &blocks {
-            let sb = Sandbox::new();
-            let path = sb.base_env().into_iter().find(|(k, _)| k == "PATH").unwrap().1;
-            let out = Command::new("bash")
-                .args(["-e", "-o", "pipefail", "-c", block])
-                .current_dir(sb.path("home"))
-                .env_clear()
-                .env("HOME", sb.path("home"))
-                .env("PATH", path)
-                .env("LANG", "C.UTF-8")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{file}:{line} failed:\n{block}\n--- stdout\n{}\n--- stderr\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            // The defaults really are the XDG folders under the home.
-            assert!(
-                sb.path("home/.local/share/ccenv").exists() || !block.contains("ccenv init"),
-                "{file}:{line}"
-            );
+            for shell in &shells {
+                let sb = Sandbox::new();
+                let out = run_block(shell, block, &sb);
+                assert!(
+                    out.status.success(),
+                    "{file}:{line} failed in {shell}:\n{block}\n--- stdout\n{}\n--- stderr\n{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                // The defaults really are the XDG folders under the home.
+                assert!(
+                    sb.path("home/.local/share/ccenv").exists() || !block.contains("ccenv init"),
+                    "{file}:{line} in {shell}"
+                );
+            }
         }
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!("{file}: {} runnable blocks ran\n", blocks.len()).as_bytes(),
+        let _ = std::io::stderr().write_all(
+            format!("{file}: {} runnable blocks ran in {}\n", blocks.len(), shells.join(", ")).as_bytes(),
         );
     }
 }

@@ -148,7 +148,8 @@ fn nothing_from_a_file_path_or_environment_reaches_the_terminal_raw() {
     sb.write(
         &sb.path("cfg/config.toml"),
         &format!(
-            "[providers.evil]\nname = {}\nbase_url = \"http://127.0.0.1:9\"\nauth = \"none\"\n",
+            "{}[providers.evil]\nname = {}\nbase_url = \"http://127.0.0.1:9\"\nauth = \"none\"\n",
+            common::TEST_CONFIG,
             toml::Value::String(EVIL.into())
         ),
     );

@@ -50,20 +50,25 @@ fn a_guide_style_global_file_moves_into_ccenv_and_nothing_else_changes() {
     assert_eq!(
         project,
         "provider = \"glm\"\n\n[models]\nopus = \"glm-4.7\"\nsonnet = \"glm-4.7\"\nhaiku = \"glm-4.5-air\"\n\n\
-         [env]\nAPI_TIMEOUT_MS = \"3000000\"\nCLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\"\n"
+         [env]\nAPI_TIMEOUT_MS = \"3000000\"\n"
     );
     assert!(err.contains("left PATH"), "{err}");
+    assert!(
+        err.contains("left CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"),
+        "a global preference stays: {err}"
+    );
 
     let (_, err, ok) = run(&sb, &["--remove-from-claude-settings"]);
     assert!(ok, "{err}");
     let edited = std::fs::read_to_string(&settings).unwrap();
     assert_eq!(
         edited,
-        GLM_SETTINGS.replace(
-            "    \"ANTHROPIC_AUTH_TOKEN\": \"sk-zhipu-0123456789abcdef\",\n    \"ANTHROPIC_BASE_URL\": \"https://open.bigmodel.cn/api/anthropic\",\n    \"API_TIMEOUT_MS\": \"3000000\",\n    \"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC\": 1,\n    \"ANTHROPIC_DEFAULT_HAIKU_MODEL\": \"glm-4.5-air\",\n    \"ANTHROPIC_DEFAULT_SONNET_MODEL\": \"glm-4.7\",\n    \"ANTHROPIC_DEFAULT_OPUS_MODEL\": \"glm-4.7\",\n",
-            ""
-        ),
-        "only the imported variables go; everything else is byte for byte the same"
+        GLM_SETTINGS
+            .lines()
+            .filter(|l| !l.contains("ANTHROPIC_") && !l.contains("API_TIMEOUT_MS"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+        "only the imported variables go; everything else (the global preference too) is byte for byte the same"
     );
     let backups: Vec<_> = std::fs::read_dir(sb.path("home/.claude"))
         .unwrap()

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::config::names;
+
 /// A JSON file's top-level object, for editing; a missing file is an empty object.
 /// Anything else that is not an object is refused rather than overwritten.
 pub(crate) fn read_object(path: &Path) -> anyhow::Result<serde_json::Map<String, Value>> {
@@ -121,10 +123,34 @@ pub(crate) fn read_settings(paths: &[(Level, PathBuf)]) -> (Vec<SettingsFile>, V
                     .unwrap_or_default(),
                 api_key_helper: v.get("apiKeyHelper").and_then(Value::as_str).map(str::to_string),
             }),
-            Err(e) => errors.push(format!("{}: not valid JSON ({e})", path.display())),
+            Err(e) => errors.push(json_error(path, &text, &e)),
         }
     }
     (files, errors)
+}
+
+/// `path:line:column: not valid JSON: …` and, for the usual slips (the guides' own
+/// blocks miss commas), what to change.
+pub(crate) fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let what = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
+    let (line, column) = (e.line(), e.column());
+    let offset: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>()
+        + column.saturating_sub(1);
+    let before = text.get(..offset.min(text.len())).unwrap_or(text).trim_end();
+    let prev_line = before.matches('\n').count() + 1;
+    let fix = if what.starts_with("expected `,` or") && !before.ends_with(',') {
+        format!("; a comma is missing: add `,` at the end of line {prev_line}")
+    } else if what.starts_with("trailing comma") {
+        format!("; remove the `,` at the end of line {prev_line}: JSON allows no comma before `}}` or `]`")
+    } else if what.starts_with("key must be a string") {
+        "; JSON names are in double quotes: \"NAME\": \"value\"".into()
+    } else if what.starts_with("EOF while parsing") {
+        "; the file ends early: a closing `}` or `]` is missing".into()
+    } else {
+        String::new()
+    };
+    format!("{}:{line}:{column}: not valid JSON: {what}{fix}", path.display())
 }
 
 /// A settings file whose `env` sets variables the project sets or clears.
@@ -133,18 +159,40 @@ pub(crate) struct Conflict {
     pub(crate) path: PathBuf,
     pub(crate) level: Level,
     pub(crate) names: Vec<String>,
+    /// What the file sets for those names (for saying who receives which key).
+    #[serde(skip)]
+    pub(crate) values: BTreeMap<String, String>,
 }
 
-pub(crate) fn conflicts<'a>(
-    files: &[SettingsFile],
-    controlled: impl IntoIterator<Item = &'a String> + Clone,
-) -> Vec<Conflict> {
+/// ccenv's own `apiKeyHelper` (`claude-settings write`): it hands out the project's key.
+fn is_ccenv_helper(helper: Option<&str>) -> bool {
+    helper.is_some_and(|h| h.contains("ccenv") && h.contains(" key helper "))
+}
+
+/// Files whose `env` would change what the project wants. A value equal to the
+/// project's, `""` where the project removes the variable, and the auth variables that
+/// `claude-settings write` cancels for ccenv's own key helper change nothing.
+pub(crate) fn conflicts(files: &[SettingsFile], desired: &BTreeMap<String, Option<String>>) -> Vec<Conflict> {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     files
         .iter()
         .filter_map(|f| {
-            let names: Vec<String> =
-                controlled.clone().into_iter().filter(|n| f.env.contains_key(*n)).cloned().collect();
-            (!names.is_empty()).then(|| Conflict { path: f.path.clone(), level: f.level, names })
+            let values: BTreeMap<String, String> = desired
+                .iter()
+                .filter_map(|(name, want)| {
+                    let have = text(f.env.get(name)?);
+                    let same = match want {
+                        Some(w) => *w == have,
+                        None => have.is_empty(),
+                    };
+                    let own_helper = have.is_empty()
+                        && (name == names::AUTH_TOKEN || name == names::API_KEY)
+                        && is_ccenv_helper(f.api_key_helper.as_deref());
+                    (!same && !own_helper).then(|| (name.clone(), have))
+                })
+                .collect();
+            let names: Vec<String> = values.keys().cloned().collect();
+            (!names.is_empty()).then(|| Conflict { path: f.path.clone(), level: f.level, names, values })
         })
         .collect()
 }
@@ -179,11 +227,23 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(errors.len(), 1);
         assert_eq!(files[0].api_key_helper.as_deref(), Some("h"));
-        let controlled: Vec<String> =
-            ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"].map(String::from).to_vec();
-        let c = conflicts(&files, &controlled);
+        let mut desired: BTreeMap<String, Option<String>> = [
+            ("ANTHROPIC_API_KEY", None),
+            ("ANTHROPIC_BASE_URL", Some("https://y")),
+            ("ANTHROPIC_MODEL", None),
+        ]
+        .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+        .into();
+        let c = conflicts(&files, &desired);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].names, ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
+        assert_eq!(c[0].values["ANTHROPIC_BASE_URL"], "https://x");
+        desired.insert("ANTHROPIC_BASE_URL".into(), Some("https://x".into()));
+        assert_eq!(
+            conflicts(&files, &desired)[0].names,
+            ["ANTHROPIC_API_KEY"],
+            "the same value is no conflict"
+        );
     }
 
     #[test]

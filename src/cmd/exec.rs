@@ -8,7 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 
 use crate::claude;
 use crate::config::project::FILE;
@@ -93,7 +93,13 @@ fn replace_process(mut cmd: Command, program: &OsStr) -> Result<i32> {
     use std::os::unix::process::CommandExt;
     // Replaces this process: exit code and signals are the command's own.
     let e = cmd.exec();
-    Err(anyhow!("cannot run {program:?}: {e}"))
+    Ok(cannot_run(program, &e))
+}
+
+/// The shells' convention: 127 when the command is not found, 126 when it cannot run.
+fn cannot_run(program: &OsStr, e: &std::io::Error) -> i32 {
+    eprintln!("ccenv: error: cannot run {program:?}: {e}");
+    if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }
 }
 
 #[cfg(not(unix))]
@@ -150,7 +156,10 @@ fn wait_for(mut cmd: Command, program: &OsStr) -> Result<Exit> {
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| anyhow!("cannot run {program:?}: {e}"))?;
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Ok(Exit::Code(cannot_run(program, &e))),
+    };
     CHILD.store(child.id() as i32, Ordering::SeqCst);
     let status = child.wait()?;
     Ok(match (status.code(), status.signal()) {
@@ -162,6 +171,9 @@ fn wait_for(mut cmd: Command, program: &OsStr) -> Result<Exit> {
 
 #[cfg(not(unix))]
 fn wait_for(mut cmd: Command, program: &OsStr) -> Result<Exit> {
-    let status = cmd.status().map_err(|e| anyhow!("cannot run {program:?}: {e}"))?;
+    let status = match cmd.status() {
+        Ok(s) => s,
+        Err(e) => return Ok(Exit::Code(cannot_run(program, &e))),
+    };
     Ok(Exit::Code(status.code().unwrap_or(1)))
 }

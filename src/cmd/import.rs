@@ -1,8 +1,10 @@
 //! `ccenv import`: move a provider out of `~/.claude/settings.json` (where every guide
-//! and cc-switch put it) into ccenv. The endpoint becomes a preset match or a user
-//! provider, the key goes into the key store, and the rest is printed as the project
-//! file to commit. Only with `--remove-from-claude-settings` is the global file touched:
-//! exactly the imported variables are removed, after a backup, keeping everything else.
+//! and cc-switch put it) into ccenv without changing what Claude Code does. The endpoint
+//! becomes a preset match or a user provider, the key goes into the key store, and the
+//! rest is printed as the project file to commit, with the auth style and every model
+//! slot exactly as the global file had them. Global preferences (telemetry, proxies)
+//! are not the provider and stay where they are. Only with `--remove-from-claude-settings`
+//! is the global file touched: what was moved, and every auth variable, go after a backup.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,64 +18,33 @@ use crate::config::provider::{self, Auth, Catalog};
 use crate::context::Context;
 use crate::output::{emit, mask, say, tilde};
 use crate::store::fs as fsutil;
-use crate::store::keys::{FileKeyStore, KeyStore};
+use crate::store::keys::{self, FileKeyStore, KeyStore};
 use crate::store::paths::Paths;
 
 pub(crate) struct Options {
     pub(crate) name: Option<String>,
     pub(crate) from: Option<PathBuf>,
     pub(crate) remove_from_claude_settings: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) replace_key: bool,
 }
 
-/// The provider found in a settings file's `env`.
+/// What the global file holds, read and checked before anything is written.
 struct Found {
+    path: PathBuf,
+    text: String,
+    env: BTreeMap<String, String>,
     base_url: Option<String>,
     auth: Auth,
     key: Option<String>,
 }
 
-pub(crate) fn run(opts: Options) -> Result<()> {
-    let ctx = Context::from_process()?;
-    let settings_path = match opts.from {
-        Some(p) => p,
-        None => claude::config_dir(ctx.var("CLAUDE_CONFIG_DIR"))
-            .context("cannot find the home folder")?
-            .join("settings.json"),
-    };
-    let (text, env) = read_env(&settings_path)?;
-    let found = find_provider(&settings_path, &env)?;
-    let catalog = ctx.catalog()?;
-    let id = provider_id(&ctx.paths, &catalog, &settings_path, &found, opts.name.as_deref())?;
-    let mut imported: Vec<String> =
-        [names::BASE_URL].iter().map(|s| s.to_string()).filter(|n| env.contains_key(n)).collect();
-    imported.extend(store_key(&ctx.paths, &id, &found)?);
-
-    let (project_file, moved, left) = project_file(&id, &env);
-    imported.extend(moved);
-    emit(&project_file)?;
-    say(
-        "save the lines above as .claude-provider.toml in each repository that should use this provider, then run `ccenv allow` there",
-    );
-    for (name, why) in &left {
-        say(&format!("left {name} in {}: {why}", tilde(&settings_path.to_string_lossy())));
-    }
-    if opts.remove_from_claude_settings {
-        remove_imported(&settings_path, &text, &imported)?;
-    } else {
-        say(
-            "the variables stay in the global file, where they beat the hook: rerun with --remove-from-claude-settings to move them",
-        );
-    }
-    Ok(())
-}
-
-/// The settings file's text and its `env` as strings.
-fn read_env(path: &Path) -> Result<(String, BTreeMap<String, String>)> {
-    let text = fsutil::read_to_string_limited(path, 16 * fsutil::MIB)
+fn read(path: PathBuf) -> Result<Found> {
+    let text = fsutil::read_to_string_limited(&path, 16 * fsutil::MIB)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("{}:{}:{}: not valid JSON: {e}", path.display(), e.line(), e.column()))?;
-    let env = doc
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!(claude::json_error(&path, &text, &e)))?;
+    let env: BTreeMap<String, String> = doc
         .get("env")
         .and_then(Value::as_object)
         .into_iter()
@@ -84,10 +55,6 @@ fn read_env(path: &Path) -> Result<(String, BTreeMap<String, String>)> {
             _ => None,
         })
         .collect();
-    Ok((text, env))
-}
-
-fn find_provider(path: &Path, env: &BTreeMap<String, String>) -> Result<Found> {
     let get = |n: &str| env.get(n).filter(|v| !v.is_empty()).cloned();
     let base_url = get(names::BASE_URL);
     let (auth, key) = match (get(names::AUTH_TOKEN), get(names::API_KEY)) {
@@ -98,175 +65,276 @@ fn find_provider(path: &Path, env: &BTreeMap<String, String>) -> Result<Found> {
     if base_url.is_none() && key.is_none() {
         bail!("{} sets neither ANTHROPIC_BASE_URL nor a key in its env: nothing to import", path.display());
     }
-    Ok(Found { base_url, auth, key })
+    if let Some(why) = key.as_deref().and_then(keys::placeholder) {
+        bail!(
+            "{}: the key in {} is a placeholder, not a key ({why}). Put your real key there, or \
+             store it with `ccenv key set NAME`, and import again",
+            path.display(),
+            if auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY }
+        );
+    }
+    Ok(Found { path, text, env, base_url, auth, key })
 }
 
-/// The id to import under: `--name`, the preset with this endpoint, or one made from
-/// the host, added to config.toml when it is new.
-fn provider_id(
-    paths: &Paths,
-    catalog: &Catalog,
-    path: &Path,
-    found: &Found,
-    name: Option<&str>,
-) -> Result<String> {
-    let base_url = found.base_url.as_deref();
-    if let Some(url) = base_url {
-        catalog.check_base_url(url).map_err(|m| anyhow!("{}: {m}", path.display()))?;
+pub(crate) fn run(opts: Options) -> Result<()> {
+    let ctx = Context::from_process()?;
+    let paths = &ctx.paths;
+    let settings_path = match &opts.from {
+        Some(p) => p.clone(),
+        None => claude::config_dir(ctx.var("CLAUDE_CONFIG_DIR"))
+            .context("cannot find the home folder")?
+            .join("settings.json"),
+    };
+    let found = read(settings_path)?;
+    let mut catalog = ctx.catalog()?;
+    if let Some(url) = &found.base_url {
+        catalog.check_base_url(url).map_err(|m| anyhow!("{}: {m}", found.path.display()))?;
     }
+    let id = provider_id(&opts, &found, &catalog)?;
+    let config = user_provider(paths, &found, &id, &mut catalog)?;
+    let store = FileKeyStore::new(paths.keys());
+    let key_action = key_action(&store, &id, found.key.as_deref(), opts.replace_key)?;
+    let (project_file, moved, left) = project_file(&id, &found, &catalog)?;
+
+    let dry = if opts.dry_run { "would have " } else { "" };
+    if let Some((file, text)) = &config {
+        if !opts.dry_run {
+            fsutil::write_atomic(file, text.as_bytes())?;
+        }
+        say(&format!("{dry}added [providers.{id}] to {}", file.display()));
+    }
+    if let (Some(k), Some(action)) = (&found.key, key_action) {
+        if !opts.dry_run && action != "kept" {
+            store.set(&id, k)?;
+        }
+        say(&format!("{dry}{action} key `{id}` ({}) in {}", mask(k), store.describe()));
+    }
+    emit(&project_file)?;
+    say(
+        "save the lines above as .claude-provider.toml in each repository that should use this provider, then run `ccenv allow` there",
+    );
+    settle(&found, moved, &left, &opts)
+}
+
+/// The global file: the moved variables and every auth variable are removed (with the
+/// flag) or each named in a `left …` line, as is everything that stays.
+fn settle(found: &Found, mut moved: Vec<String>, left: &[(String, String)], opts: &Options) -> Result<()> {
+    let shown = tilde(&found.path.to_string_lossy());
+    let other_auth = other_auth_variable(found);
+    if opts.remove_from_claude_settings {
+        moved.extend(other_auth.clone());
+        remove_from_settings(found, &moved, opts.dry_run)?;
+    } else {
+        for name in &moved {
+            say(&format!(
+                "left {name} in {shown}: it beats the hook there; --remove-from-claude-settings moves it"
+            ));
+        }
+        let host = found.base_url.as_deref().unwrap_or("the official API");
+        for name in &other_auth {
+            say(&format!(
+                "left {name} in {shown}: not imported, and Claude Code sends it to {host} beside the \
+                 imported key; --remove-from-claude-settings removes it"
+            ));
+        }
+    }
+    for (name, why) in left {
+        say(&format!("left {name} in {shown}: {why}"));
+    }
+    Ok(())
+}
+
+fn provider_id(opts: &Options, found: &Found, catalog: &Catalog) -> Result<String> {
     let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+    let url = found.base_url.as_deref();
     let all = catalog.providers();
-    let preset =
-        base_url.and_then(|u| all.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
-    let id = match (name, preset) {
-        (Some(n), _) => n.to_string(),
+    let preset = url.and_then(|u| all.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
+    let id = match (&opts.name, preset) {
+        (Some(n), _) => n.clone(),
         (None, Some(p)) => p.id.clone(),
-        (None, None) => base_url.map(id_from_url).unwrap_or_else(|| "anthropic".into()),
+        (None, None) => url.map(provider::id_from_url).unwrap_or_else(|| "anthropic".into()),
     };
     if !provider::is_valid_id(&id) {
         bail!("provider id `{id}` may use only a-z, 0-9, `-` and `_`; pass --name");
     }
-    match all.get(&id) {
-        Some(p) if base_url.is_none() || p.base_url.as_deref().map(norm) == base_url.map(norm) => {}
-        Some(p) => bail!(
+    if let Some(p) = all.get(&id)
+        && url.is_some()
+        && p.base_url.as_deref().map(norm) != url.map(norm)
+    {
+        bail!(
             "provider `{id}` already points at {}; pass --name to import {} under another id",
             p.base_url.as_deref().unwrap_or("the official API"),
-            base_url.unwrap_or("")
-        ),
-        None => add_provider(paths, path, &id, found)?,
+            url.unwrap_or("")
+        );
     }
     Ok(id)
 }
 
-fn add_provider(paths: &Paths, path: &Path, id: &str, found: &Found) -> Result<()> {
+/// A new `[providers.ID]` for an endpoint no provider has: the config file's new text,
+/// checked to load, and the catalog updated to include it.
+fn user_provider(
+    paths: &Paths,
+    found: &Found,
+    id: &str,
+    catalog: &mut Catalog,
+) -> Result<Option<(PathBuf, String)>> {
+    if catalog.provider(id).is_some() {
+        return Ok(None);
+    }
     let block = format!(
         "\n# Imported from {} by `ccenv import`.\n[providers.{id}]\nbase_url = {}\nauth = \"{}\"\n",
-        tilde(&path.to_string_lossy()),
+        tilde(&found.path.to_string_lossy()),
         toml::Value::String(found.base_url.clone().unwrap_or_default()),
         found.auth.as_str()
     );
-    let config = paths.user_config();
-    let mut text =
-        crate::store::fs::read_to_string_limited(&config, crate::store::fs::MIB).unwrap_or_default();
+    let file = paths.user_config();
+    let mut text = fsutil::read_to_string_limited(&file, fsutil::MIB).unwrap_or_default();
     text.push_str(&block);
-    // Refuse to write a config that would not load.
-    Catalog::with_user_config(&config, &text)?;
-    fsutil::write_atomic(&config, text.as_bytes())?;
-    say(&format!("added [providers.{id}] to {}", config.display()));
-    Ok(())
+    *catalog = Catalog::with_user_config(&file, &text)?;
+    if let Some(e) = catalog.broken.get(id) {
+        bail!("internal: the provider block for `{id}` would not load: {e}");
+    }
+    Ok(Some((file, text)))
 }
 
-/// Stores the key under `id`; returns the variable it came from.
-fn store_key(paths: &Paths, id: &str, found: &Found) -> Result<Option<String>> {
-    let Some(k) = &found.key else {
-        return Ok(None);
-    };
-    let store = FileKeyStore::new(paths.keys());
-    let replaced = store.get(id)?.is_some_and(|old| &old != k);
-    store.set(id, k)?;
-    say(&format!(
-        "{} key `{id}` ({}) in {}",
-        if replaced { "replaced" } else { "stored" },
-        mask(k),
-        store.describe()
-    ));
-    Ok(Some(if found.auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY }.to_string()))
+/// "stored", "replaced" or "kept"; refuses to replace a different key unasked.
+fn key_action(
+    store: &FileKeyStore,
+    id: &str,
+    key: Option<&str>,
+    replace: bool,
+) -> Result<Option<&'static str>> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(Some(match store.get(id)? {
+        None => "stored",
+        Some(old) if old == key => "kept",
+        Some(_) if replace => "replaced",
+        Some(old) => bail!(
+            "the key store already holds a different key `{id}` ({}); pass --replace-key to \
+             replace it with the imported one ({}), or --name to import under another name",
+            mask(&old),
+            mask(key)
+        ),
+    }))
 }
 
-/// Takes exactly the imported variables out of the settings file, after a backup.
-fn remove_imported(path: &Path, text: &str, imported: &[String]) -> Result<()> {
-    let backup = path.with_file_name(format!(
+/// The auth variable the project will not use: Claude Code would send it to the
+/// provider as well (both headers), so it must not stay behind unnamed.
+fn other_auth_variable(found: &Found) -> Vec<String> {
+    let other = if found.auth == Auth::Bearer { names::API_KEY } else { names::AUTH_TOKEN };
+    found.env.contains_key(other).then(|| other.to_string()).into_iter().collect()
+}
+
+fn remove_from_settings(found: &Found, names: &[String], dry_run: bool) -> Result<()> {
+    let shown = tilde(&found.path.to_string_lossy());
+    let edited = claude::jsonedit::remove_members(&found.text, "env", names)?;
+    if dry_run {
+        say(&format!("would have removed {} from {shown}", names.join(", ")));
+        return Ok(());
+    }
+    let backup = found.path.with_file_name(format!(
         "{}.ccenv-backup-{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     ));
-    let permissions = std::fs::metadata(path)?.permissions();
-    fsutil::write_atomic(&backup, text.as_bytes())?;
-    let edited = claude::jsonedit::remove_members(text, "env", imported)?;
-    fsutil::write_atomic(path, edited.as_bytes())?;
-    std::fs::set_permissions(path, permissions)?;
-    say(&format!(
-        "removed {} from {} (backup: {})",
-        imported.join(", "),
-        tilde(&path.to_string_lossy()),
-        backup.display()
-    ));
+    let permissions = std::fs::metadata(&found.path)?.permissions();
+    fsutil::write_atomic(&backup, found.text.as_bytes())?;
+    fsutil::write_atomic(&found.path, edited.as_bytes())?;
+    std::fs::set_permissions(&found.path, permissions)?;
+    say(&format!("removed {} from {shown} (backup: {})", names.join(", "), backup.display()));
     Ok(())
 }
 
-/// `https://llm.corp.example/anthropic` → `llm-corp-example`.
-fn id_from_url(url: &str) -> String {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("");
-    let host = host.strip_prefix("api.").unwrap_or(host).to_ascii_lowercase();
-    let id: String = host.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(40).collect();
-    match id.trim_matches('-') {
-        "" => "imported".into(),
-        id => id.to_string(),
-    }
-}
+/// Text for the project file, the names it represents, and the names left (with why).
+type Sorted = (String, Vec<String>, Vec<(String, String)>);
 
-/// The project file for `env`, which names went into it, and which stay (with why).
-fn project_file(id: &str, env: &BTreeMap<String, String>) -> (String, Vec<String>, Vec<(String, String)>) {
+const SLOTS: [(&str, &str); 5] = [
+    ("main", names::MODEL),
+    ("opus", names::OPUS_MODEL),
+    ("sonnet", names::SONNET_MODEL),
+    ("haiku", names::HAIKU_MODEL),
+    ("subagent", names::SUBAGENT_MODEL),
+];
+
+/// The project file for `found`, which names went into it, and which stay (with why).
+/// Each model slot the global file left empty is written as `""` when the provider
+/// would otherwise fill it, so Claude Code sends exactly what it sent before.
+fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
+    let env = &found.env;
     let q = |v: &str| toml::Value::String(v.to_string()).to_string();
-    let mut moved = Vec::new();
-    let mut take = |name: &str| {
-        let v = env.get(name).filter(|v| !v.is_empty()).cloned();
-        if env.contains_key(name) {
-            moved.push(name.to_string());
-        }
-        v
+    let value = |var: &str| {
+        let v = env.get(var).filter(|v| !v.is_empty()).cloned();
+        if var == names::HAIKU_MODEL { v.or_else(|| env.get(names::SMALL_FAST_MODEL).cloned()) } else { v }
     };
-    let model = take(names::MODEL);
-    let roles = [
-        ("opus", take(names::OPUS_MODEL)),
-        ("sonnet", take(names::SONNET_MODEL)),
-        ("haiku", take(names::HAIKU_MODEL).or(take(names::SMALL_FAST_MODEL))),
-        ("subagent", take(names::SUBAGENT_MODEL)),
-    ];
+    let wanted: BTreeMap<&str, Option<String>> =
+        SLOTS.iter().map(|(slot, var)| (*slot, value(var))).collect();
+    let provider = catalog.get(id).map_err(|m| anyhow!(m))?;
     let mut out = format!("provider = {}\n", q(id));
-    if let Some(m) = &model {
-        out.push_str(&format!("model = {}\n", q(m)));
+    if found.key.is_some() && provider.auth != found.auth {
+        out.push_str(&format!(
+            "auth = \"{}\"   # as in {}\n",
+            found.auth.as_str(),
+            tilde(&found.path.to_string_lossy())
+        ));
     }
-    let roles: Vec<_> = roles
-        .into_iter()
-        .filter_map(|(r, v)| v.filter(|v| Some(v) != model.as_ref()).map(|v| (r, v)))
+    let probe =
+        crate::config::project::parse(Path::new("<import>"), &out).map_err(|d| anyhow!("internal: {d}"))?;
+    let r = crate::core::resolve::resolve(&probe, catalog).map_err(|d| anyhow!("internal: {d}"))?;
+    let by_default = |slot: &str| match slot {
+        "main" => r.provider.model.clone(),
+        "opus" => r.provider.models.opus.clone(),
+        "sonnet" => r.provider.models.sonnet.clone(),
+        "haiku" => r.provider.models.haiku.clone(),
+        _ => r.provider.models.subagent.clone(),
+    };
+    let line = |slot: &str| match (&wanted[slot], by_default(slot)) {
+        (Some(m), _) => Some(q(m)),
+        (None, Some(_)) => Some("\"\"".to_string()),
+        (None, None) => None,
+    };
+    if let Some(v) = line("main") {
+        out.push_str(&format!("model = {v}\n"));
+    }
+    let roles: Vec<String> = ["opus", "sonnet", "haiku", "subagent"]
+        .iter()
+        .filter_map(|s| line(s).map(|v| format!("{s} = {v}\n")))
         .collect();
     if !roles.is_empty() {
-        out.push_str("\n[models]\n");
-        for (r, v) in roles {
-            out.push_str(&format!("{r} = {}\n", q(&v)));
-        }
+        out.push_str(&format!("\n[models]\n{}", roles.concat()));
     }
-    let handled = [names::BASE_URL, names::AUTH_TOKEN, names::API_KEY];
-    let mut extra = String::new();
-    let mut left = Vec::new();
-    for (name, value) in env {
-        if handled.contains(&name.as_str()) || moved.contains(name) {
-            continue;
-        }
-        match names::refusal(name) {
-            None => {
-                extra.push_str(&format!("{name} = {}\n", q(value)));
-                moved.push(name.clone());
-            }
-            Some(why) => left.push((name.clone(), why)),
-        }
-    }
+    let (extra, moved, left) = sort_variables(env, found);
     if !extra.is_empty() {
         out.push_str("\n[env]\n");
         out.push_str(&extra);
     }
-    (out, moved, left)
+    Ok((out, moved, left))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_come_from_hosts() {
-        assert_eq!(id_from_url("https://llm.corp.example/anthropic"), "llm-corp-example");
-        assert_eq!(id_from_url("https://api.example.com:8443/x"), "example-com");
-        assert_eq!(id_from_url("http://127.0.0.1:4000"), "127-0-0-1");
+/// Splits the global env into the project's `[env]` lines, every name that moves (or is
+/// represented by the project file), and the names left behind with the reason.
+fn sort_variables(env: &BTreeMap<String, String>, found: &Found) -> Sorted {
+    let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let key_var = if found.auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY };
+    let represented = |n: &str| {
+        n == names::BASE_URL
+            || (n == key_var && found.key.is_some())
+            || n == names::SMALL_FAST_MODEL
+            || SLOTS.iter().any(|(_, v)| *v == n)
+    };
+    let (mut extra, mut moved, mut left) = (String::new(), Vec::new(), Vec::new());
+    for (name, value) in env {
+        if represented(name) {
+            moved.push(name.clone());
+        } else if name == names::AUTH_TOKEN || name == names::API_KEY {
+            continue; // the other auth variable: see other_auth_variable
+        } else if !names::is_provider_variable(name) {
+            left.push((name.clone(), "a global preference, not the provider; it stays global".into()));
+        } else if let Some(why) = names::refusal(name) {
+            left.push((name.clone(), why));
+        } else {
+            extra.push_str(&format!("{name} = {}\n", q(value)));
+            moved.push(name.clone());
+        }
     }
+    (extra, moved, left)
 }

@@ -7,6 +7,7 @@ use crate::config::provider::{Auth, Provider};
 use crate::context::Context;
 use crate::output::say;
 use crate::store::keys::{FileKeyStore, KeyStore};
+use crate::store::paths;
 use crate::store::trust::TrustStore;
 
 pub(crate) fn run(provider: &str, model: Option<String>, force: bool) -> Result<()> {
@@ -15,6 +16,7 @@ pub(crate) fn run(provider: &str, model: Option<String>, force: bool) -> Result<
     let p = catalog.get(provider).map_err(anyhow::Error::msg)?;
     let dir = super::cwd(&ctx)?;
     let path = dir.join(FILE);
+    warn_if_wide(&dir);
     // symlink_metadata: a link (even one to nowhere) counts as there, and is never followed.
     if path.symlink_metadata().is_ok() && !force {
         bail!("{} exists; edit it, or pass --force to replace it", path.display());
@@ -39,6 +41,23 @@ pub(crate) fn run(provider: &str, model: Option<String>, force: bool) -> Result<
     Ok(())
 }
 
+/// `/`, the home folder or the temporary folder: every folder below would use it.
+fn warn_if_wide(dir: &std::path::Path) {
+    let wide = [
+        (Some(std::path::PathBuf::from("/")), "the root folder"),
+        (dirs::home_dir(), "your home folder"),
+        (Some(std::env::temp_dir()), "the temporary folder"),
+    ];
+    if let Some((_, what)) = wide.iter().find(|(w, _)| w.as_deref().is_some_and(|w| paths::same_dir(w, dir)))
+    {
+        say(&format!(
+            "warning: {} is {what}, not a repository: every folder below it would use this \
+             provider. Run `ccenv init` inside the repository instead (or remove this file)",
+            dir.display()
+        ));
+    }
+}
+
 fn template(p: &Provider, model: Option<&str>) -> String {
     let model_line = match (model, &p.model) {
         (Some(m), _) => format!("model = \"{m}\"\n"),
@@ -46,7 +65,7 @@ fn template(p: &Provider, model: Option<&str>) -> String {
             format!("# model = \"{m}\"          # the preset's default; set one to pin it\n")
         }
         (None, None) => {
-            "# model = \"...\"          # ANTHROPIC_MODEL and the default for every role\n".into()
+            "# model = \"...\"          # ANTHROPIC_MODEL, and roles the preset leaves open\n".into()
         }
     };
     format!(
@@ -58,10 +77,11 @@ fn template(p: &Provider, model: Option<&str>) -> String {
          # credential = \"{id}\"     # stored key name (default: the provider id), or \"env:VAR\"\n\
          # base_url = \"https://...\"   # overrides the preset endpoint (no trailing /v1)\n\
          \n\
-         # [models]                 # each falls back to `model`, then the preset\n\
+         # [models]                 # each: the preset's role, then `model`; \"\" sends none\n\
          # opus = \"...\"\n\
          # sonnet = \"...\"\n\
          # haiku = \"...\"\n\
+         # fable = \"...\"\n\
          # subagent = \"...\"\n\
          \n\
          # [env]                    # extra variables, string values\n\

@@ -35,14 +35,18 @@ fn set(store: &FileKeyStore, name: &str) -> Result<()> {
     if !names::is_valid_key_name(name) {
         bail!("key name `{name}` may use only letters, digits, `.`, `-` and `_`");
     }
-    let secret = if std::io::stdin().is_terminal() {
+    let raw = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("key for {name} (input hidden): "))?
     } else {
         let mut s = String::new();
         // A key is one line; a runaway pipe is cut, not held in memory.
         std::io::stdin().take(64 * 1024).read_to_string(&mut s)?;
-        s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&s).to_string()
+        s
     };
+    let (secret, removed) = crate::store::keys::clean_pasted(&raw)?;
+    if !removed.is_empty() {
+        say(&format!("removed {} around the key", removed.join(", ")));
+    }
     store.set(name, &secret)?;
     say(&format!("stored `{name}` ({}) in {}", mask(&secret), store.describe()));
     Ok(())

@@ -44,8 +44,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Providers { json } => ok(providers::run(json)),
         Command::Key { action } => ok(key::run(action)),
         Command::ClaudeSettings { action } => ok(claude_settings::run(action)),
-        Command::Import { name, from, remove_from_claude_settings } => {
-            ok(import::run(import::Options { name, from, remove_from_claude_settings }))
+        Command::Import { name, from, remove_from_claude_settings, dry_run, replace_key } => {
+            ok(import::run(import::Options { name, from, remove_from_claude_settings, dry_run, replace_key }))
         }
         Command::Doctor { online, timeout, json, fix_onboarding } => {
             doctor::run(online, timeout, json, fix_onboarding)

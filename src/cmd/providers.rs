@@ -11,8 +11,11 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
     let catalog = ctx.catalog()?;
     if json_out {
         let list: Vec<_> = catalog.providers().into_values().collect();
-        let json = json!({ "updated": catalog.updated(), "providers": list });
+        let json = json!({ "updated": catalog.updated(), "providers": list, "broken": catalog.broken });
         return emit(&format!("{}\n", crate::output::json(&json)));
+    }
+    for e in catalog.broken.values() {
+        crate::output::say(&format!("error: {e}"));
     }
     let mut text = format!("{:<22} {:<10} {:<26} {}\n", "ID", "AUTH", "MODEL", "BASE URL");
     for p in catalog.providers().values() {
@@ -26,5 +29,9 @@ pub(crate) fn run(json_out: bool) -> Result<()> {
         );
     }
     text += &format!("\nModels as of {}; * = from your config.toml.\n", catalog.updated());
-    emit(&crate::output::escape_lines(&text))
+    emit(&crate::output::escape_lines(&text))?;
+    if !catalog.broken.is_empty() {
+        anyhow::bail!("{} provider(s) in your config.toml have errors (above)", catalog.broken.len());
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use crate::context::{Context, Inherited};
 use crate::core::outcome::Evaluation;
 use crate::core::outcome::{self, Outcome};
 use crate::core::resolve::{Key, Resolved};
-use crate::output::{emit, escape, json, mask};
+use crate::output::{emit, escape, json, mask, tilde};
 
 pub(crate) fn run(dir: Option<std::path::PathBuf>, json_out: bool, short: bool) -> Result<()> {
     if short {
@@ -49,6 +49,9 @@ fn text(report: &Value) -> String {
     if let Some(ignored) = report.get("ignored").and_then(|f| f.as_array()) {
         lines.extend(ignored.iter().filter_map(|f| f.as_str()).map(|f| ("ignored", f.to_string())));
     }
+    if let Some(c) = get("claude") {
+        lines.push(("claude", c));
+    }
     lines.push(("shell", get("shell").unwrap_or_default()));
     // Values came from files, paths and the environment: one escaped line each.
     lines.iter().map(|(k, v)| format!("{k:<9} {}\n", escape(v))).collect()
@@ -60,19 +63,13 @@ fn provider_lines(p: &Value, lines: &mut Vec<(&str, String)>) {
     lines.push(("endpoint", s("base_url")));
     lines.push(("auth", format!("{} via {}", s("auth"), s("key_variable"))));
     lines.push(("key", s("key")));
-    let m = &p["models"];
-    let role = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
-    lines.push((
-        "models",
-        format!(
-            "main {} · opus {} · sonnet {} · haiku {} · subagent {}",
-            role("main"),
-            role("opus"),
-            role("sonnet"),
-            role("haiku"),
-            role("subagent")
-        ),
-    ));
+    let (m, from) = (&p["models"], &p["model_sources"]);
+    let role = |k: &str| {
+        let model = m.get(k).and_then(|v| v.as_str()).unwrap_or("-");
+        format!("{k} {model} ({})", from.get(k).and_then(|v| v.as_str()).unwrap_or("server"))
+    };
+    let roles: Vec<String> = ["main", "opus", "sonnet", "haiku", "fable", "subagent"].map(role).to_vec();
+    lines.push(("models", roles.join(" · ")));
     if let Some(env) = p.get("env").and_then(|e| e.as_object()).filter(|e| !e.is_empty()) {
         let pairs: Vec<String> =
             env.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
@@ -99,10 +96,17 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
     if let Outcome::Applied { resolved, key, .. } = &eval.outcome {
         r.insert("provider".into(), provider_json(resolved, key));
     }
+    if let Some(sends) = eval.claude_sends() {
+        let files: Vec<String> = eval.conflicts.iter().map(|c| tilde(&c.path.to_string_lossy())).collect();
+        r.insert("claude".into(), format!("{} override this project: {sends}", files.join(", ")).into());
+    }
     let shell = match (&inherited.state, ctx.var(names::PROVIDER)) {
         (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
         (Some(s), None) => format!("applied in this shell from {}", s.root),
-        (None, _) => "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into(),
+        (None, _) if matches!(eval.outcome, Outcome::Applied { .. }) => {
+            "nothing applied in this shell (is the hook installed? see `ccenv hook --help`)".into()
+        }
+        (None, _) => "nothing applied in this shell".into(),
     };
     r.insert("shell".into(), shell.into());
     if !eval.ignored.is_empty() {
@@ -122,6 +126,7 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
         Key::Found { secret, source } => (format!("{} from {source}", mask(secret)), Some(source.clone())),
         Key::Placeholder(v) => (format!("placeholder `{v}` (the server ignores keys)"), None),
         Key::NotNeeded => ("none needed".into(), None),
+        Key::OwnLogin(_) => ("none stored: your Claude login (/login) is used".into(), None),
         Key::Missing { why } => (format!("missing: {why}"), None),
     };
     json!({
@@ -132,8 +137,9 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
         "key": key_text, "key_source": key_source,
         "models": {
             "main": p.model, "opus": p.models.opus, "sonnet": p.models.sonnet,
-            "haiku": p.models.haiku, "subagent": p.models.subagent,
+            "haiku": p.models.haiku, "fable": p.models.fable, "subagent": p.models.subagent,
         },
+        "model_sources": resolved.sources,
         "env": p.env,
     })
 }

@@ -6,40 +6,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::diagnostic::{Diagnostic, Source, suggest};
-use crate::config::provider::{Auth, Provider, ProviderFields, Roles, is_valid_id, parse_fields};
+use crate::config::names;
+use crate::config::policy::{Policy, parse_policy};
+use crate::config::provider::{Provider, ProviderFields, is_valid_id, parse_fields};
 
-/// One built-in preset, as build.rs generates it from data/presets.toml.
-pub(crate) struct Preset {
-    id: &'static str,
-    name: Option<&'static str>,
-    base_url: Option<&'static str>,
-    auth: Auth,
-    key_optional: bool,
-    placeholder_key: Option<&'static str>,
-    key_url: Option<&'static str>,
-    model: Option<&'static str>,
-    /// opus, sonnet, haiku, subagent.
-    models: [Option<&'static str>; 4],
-    env: &'static [(&'static str, &'static str)],
-}
-
-/// A provider id with no Anthropic-compatible endpoint.
-pub(crate) struct Refusal {
-    id: &'static str,
-    why: &'static str,
-    use_instead: Option<&'static str>,
-}
-
-pub(crate) struct OpenAiUrl {
-    url: &'static str,
-    use_instead: Option<&'static str>,
-    prefix: bool,
-}
-
-mod builtin {
-    use super::{Auth, OpenAiUrl, Preset, Refusal};
-    include!(concat!(env!("OUT_DIR"), "/presets.rs"));
-}
+mod builtin;
+use builtin::{from_preset, preset};
 
 /// Every provider id a project may name, plus the knowledge needed to refuse bad ones.
 /// The presets are static data (build.rs): a provider becomes an owned `Provider` only
@@ -48,6 +20,10 @@ mod builtin {
 pub struct Catalog {
     /// Providers from the user's config.toml, each laid over the preset of its id.
     user: BTreeMap<String, Provider>,
+    /// User providers whose definition has an error: only projects naming them fail.
+    pub broken: BTreeMap<String, String>,
+    /// The user's policy from config.toml's `[env]`; a project file cannot change it.
+    pub policy: Policy,
 }
 
 impl Catalog {
@@ -61,8 +37,13 @@ impl Catalog {
         let mut catalog = Catalog::builtin();
         let src = Source::new(path, text);
         let root = src.parse()?;
+        // The policy first: it decides which `[env]` names the providers below may use.
+        if let Some(env) = root.get_ref().get("env") {
+            catalog.policy = parse_policy(&src, src.table("env", env)?)?;
+        }
         for (key, value) in root.get_ref() {
             match key.get_ref().as_ref() {
+                "env" => {}
                 "providers" => {
                     for (id, table) in src.table("providers", value)? {
                         let id_str = id.get_ref().as_ref();
@@ -72,12 +53,20 @@ impl Catalog {
                                 format!("provider id `{id_str}` may use only a-z, 0-9, `-` and `_`"),
                             ));
                         }
-                        let fields = parse_fields(&src, id_str, src.table(id_str, table)?)?;
-                        catalog.check_fields(&fields)?;
-                        catalog.add_user(id_str, fields);
+                        let allow = &catalog.policy.env_allow;
+                        let check = |n: &str| names::refusal_with(n, allow);
+                        let fields =
+                            src.table(id_str, table).and_then(|t| parse_fields(&src, id_str, t, &check));
+                        match fields.and_then(|f| catalog.check_fields(&f).map(|()| f)) {
+                            Ok(f) => catalog.add_user(id_str, f),
+                            Err(d) => {
+                                catalog.user.remove(id_str);
+                                catalog.broken.insert(id_str.to_string(), d.to_string());
+                            }
+                        }
                     }
                 }
-                _ => return Err(src.unknown_key(key, &["providers"], "in the user config")),
+                _ => return Err(src.unknown_key(key, &["providers", "env"], "in the user config")),
             }
         }
         Ok(catalog)
@@ -88,8 +77,11 @@ impl Catalog {
         builtin::UPDATED
     }
 
-    /// One provider by id: the user's, else the preset.
+    /// One provider by id: the user's, else the preset; none when the user's is broken.
     pub fn provider(&self, id: &str) -> Option<Provider> {
+        if self.broken.contains_key(id) {
+            return None;
+        }
         self.user.get(id).cloned().or_else(|| preset(id).map(from_preset))
     }
 
@@ -98,6 +90,7 @@ impl Catalog {
         let mut all: BTreeMap<String, Provider> =
             builtin::PRESETS.iter().map(|p| (p.id.to_string(), from_preset(p))).collect();
         all.extend(self.user.clone());
+        all.retain(|id, _| !self.broken.contains_key(id));
         all
     }
 
@@ -123,6 +116,9 @@ impl Catalog {
         if let Some(p) = self.provider(id) {
             return Ok(p);
         }
+        if let Some(e) = self.broken.get(id) {
+            return Err(format!("provider `{id}` is defined with an error: {e}"));
+        }
         if let Some(r) = builtin::REFUSED.iter().find(|r| r.id == id) {
             let mut m = format!(
                 "provider `{id}` has no Anthropic-compatible endpoint: {}. Claude Code speaks the \
@@ -138,8 +134,10 @@ impl Catalog {
             return Err(m);
         }
         let mut m = format!("unknown provider `{id}`");
+        let lower = id.to_ascii_lowercase();
+        let alias = builtin::ALIASES.iter().find(|(name, _)| *name == lower).map(|(_, to)| *to);
         let ids = builtin::PRESETS.iter().map(|p| p.id).chain(self.user.keys().map(String::as_str));
-        match suggest(id, ids) {
+        match alias.or_else(|| suggest(id, ids)) {
             Some(s) => m.push_str(&format!("; did you mean `{s}`?")),
             None => m.push_str("; `ccenv providers` lists them, or define it in config.toml"),
         }
@@ -155,6 +153,17 @@ impl Catalog {
             return Err(format!("base_url {url:?} contains spaces or control characters"));
         }
         let norm = url.trim_end_matches('/').to_ascii_lowercase();
+        // Tencent's and Zhipu's cURL examples print the full request URL.
+        for tail in ["/v1/messages"] {
+            if norm.ends_with(tail) && !is_known_openai(&norm) {
+                let trimmed = url.trim_end_matches('/');
+                let right = &trimmed[..trimmed.len() - tail.len()];
+                return Err(format!(
+                    "base_url `{url}` is the full request URL; Claude Code appends /v1/messages \
+                     itself, so it would call …{tail}/v1/messages. Use `{right}`"
+                ));
+            }
+        }
         let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
         for known in builtin::OPENAI_URLS {
             let k = known.url.trim_end_matches('/').to_ascii_lowercase();
@@ -184,26 +193,11 @@ impl Catalog {
     }
 }
 
-/// The built-in preset `id` (the table is sorted by id).
-fn preset(id: &str) -> Option<&'static Preset> {
-    builtin::PRESETS.binary_search_by(|p| p.id.cmp(id)).ok().map(|i| &builtin::PRESETS[i])
-}
-
-fn from_preset(p: &Preset) -> Provider {
-    let [opus, sonnet, haiku, subagent] = p.models.map(|m| m.map(str::to_string));
-    Provider {
-        id: p.id.to_string(),
-        name: p.name.map(str::to_string),
-        base_url: p.base_url.map(str::to_string),
-        auth: p.auth,
-        key_optional: p.key_optional,
-        placeholder_key: p.placeholder_key.map(str::to_string),
-        key_url: p.key_url.map(str::to_string),
-        model: p.model.map(str::to_string),
-        models: Roles { opus, sonnet, haiku, subagent },
-        env: p.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        origin: "preset",
-    }
+fn is_known_openai(norm: &str) -> bool {
+    builtin::OPENAI_URLS.iter().any(|k| {
+        let k = k.url.trim_end_matches('/').to_ascii_lowercase();
+        norm == k || norm.starts_with(&format!("{k}/"))
+    })
 }
 
 #[cfg(test)]

@@ -5,5 +5,6 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod names;
+pub mod policy;
 pub mod project;
 pub mod provider;

@@ -1,35 +1,36 @@
-//! Which environment variable names ccenv manages, and which a project file may not set.
+//! Which environment variable names ccenv manages, and which a project's `[env]` may set.
+//! Both come from data/claude-code-env.toml, where every variable the installed Claude Code
+//! reads is classified (build.rs turns it into the tables below; tests/claude_names.rs checks
+//! it against the real CLI). `[env]` is an allowlist: a name not classified `allowed` there,
+//! or named by the user in config.toml, is refused.
 
-/// Variables ccenv owns inside a project. Every one is either set to the project's
-/// value or removed, so nothing from the user's global setup or the previous project
-/// leaks through (a leftover `CLAUDE_CODE_USE_BEDROCK` would silently win over any
-/// gateway; a leftover `ANTHROPIC_API_KEY` would be sent to the third party).
-pub(crate) const MANAGED: &[&str] = &[
-    BASE_URL,
-    AUTH_TOKEN,
-    API_KEY,
-    MODEL,
-    "ANTHROPIC_DEFAULT_MODEL",
-    OPUS_MODEL,
-    SONNET_MODEL,
-    HAIKU_MODEL,
-    SMALL_FAST_MODEL,
-    SUBAGENT_MODEL,
-    "ANTHROPIC_CUSTOM_HEADERS",
-    "CLAUDE_CODE_USE_BEDROCK",
-    "CLAUDE_CODE_USE_VERTEX",
-    "CLAUDE_CODE_USE_FOUNDRY",
-    "CLAUDE_CODE_OAUTH_TOKEN",
-    PROVIDER,
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    Managed,
+    Allowed,
+    Refused,
+    Irrelevant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub class: Class,
+    #[allow(dead_code)] // kept in the table for debugging output and future `ccenv names`
+    pub key: &'static str,
+    pub why: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/claude_env.rs"));
 
 pub(crate) const BASE_URL: &str = "ANTHROPIC_BASE_URL";
 pub(crate) const AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
 pub(crate) const API_KEY: &str = "ANTHROPIC_API_KEY";
+pub(crate) const OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
 pub(crate) const MODEL: &str = "ANTHROPIC_MODEL";
 pub(crate) const OPUS_MODEL: &str = "ANTHROPIC_DEFAULT_OPUS_MODEL";
 pub(crate) const SONNET_MODEL: &str = "ANTHROPIC_DEFAULT_SONNET_MODEL";
 pub(crate) const HAIKU_MODEL: &str = "ANTHROPIC_DEFAULT_HAIKU_MODEL";
+pub(crate) const FABLE_MODEL: &str = "ANTHROPIC_DEFAULT_FABLE_MODEL";
 pub(crate) const SMALL_FAST_MODEL: &str = "ANTHROPIC_SMALL_FAST_MODEL";
 pub(crate) const SUBAGENT_MODEL: &str = "CLAUDE_CODE_SUBAGENT_MODEL";
 pub(crate) const PROVIDER: &str = "CCENV_PROVIDER";
@@ -43,12 +44,12 @@ pub fn is_valid(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Whether ccenv could ever set `name`: one it manages, or one a project's `[env]` may set.
-pub fn could_set(name: &str) -> bool {
-    MANAGED.contains(&name) || refusal(name).is_none()
+/// Whether ccenv could ever set `name`: one it manages, or one a project's `[env]` may set
+/// (the built-in allowlist, or the names the user allows in config.toml).
+pub fn could_set(name: &str, user_allowed: &[String]) -> bool {
+    MANAGED.binary_search(&name).is_ok() || refusal_with(name, user_allowed).is_none()
 }
 
-/// Why a project's `[env]` may not set `name`, or `None` when it may.
 /// A key store name, as `credential = "NAME"` and `ccenv key set NAME` take it.
 pub(crate) fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty()
@@ -56,114 +57,82 @@ pub(crate) fn is_valid_key_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
-pub(crate) fn refusal(name: &str) -> Option<String> {
+/// The class and reason data/claude-code-env.toml gives `name` (exact spelling).
+pub(crate) fn classify(name: &str) -> Option<&'static Group> {
+    let i = CLASSIFIED.binary_search_by(|(n, _)| n.cmp(&name)).ok()?;
+    Some(&GROUPS[CLASSIFIED[i].1 as usize])
+}
+
+/// Why no project may set `name`, whatever the user allows: names that are not names,
+/// ccenv's own, the managed set (in any case, as Windows ignores case) and shell specials.
+pub(crate) fn never(name: &str) -> Option<String> {
     if !is_valid(name) {
         return Some("variable names must match [A-Za-z_][A-Za-z0-9_]*".into());
     }
     let upper = name.to_ascii_uppercase();
-    let field = match upper.as_str() {
-        BASE_URL => Some("set `base_url` instead"),
-        AUTH_TOKEN | API_KEY | "CLAUDE_CODE_OAUTH_TOKEN" => {
-            Some("keys never go in the project file; use `credential` and `ccenv key set`")
-        }
-        MODEL => Some("set `model` instead"),
-        OPUS_MODEL => Some("set `[models] opus` instead"),
-        SONNET_MODEL => Some("set `[models] sonnet` instead"),
-        HAIKU_MODEL | SMALL_FAST_MODEL => Some("set `[models] haiku` instead"),
-        SUBAGENT_MODEL => Some("set `[models] subagent` instead"),
-        _ => None,
-    };
-    if let Some(hint) = field {
-        return Some(format!("ccenv sets `{name}` itself: {hint}"));
-    }
     if upper.starts_with("CCENV_") {
         return Some("`CCENV_*` variables belong to ccenv".into());
-    }
-    if EXECUTES_VALUE.contains(&upper.as_str())
-        || EXECUTES_PREFIX.iter().any(|p| upper.starts_with(p))
-        || upper.starts_with("FISH_")
-    {
-        return Some(format!(
-            "`{name}` makes a shell or program run code or load libraries from its value; \
-             a project file may not set it"
-        ));
     }
     if SHELL_SPECIAL.contains(&name) {
         return Some(format!("`{name}` is a special shell variable"));
     }
-    None
+    if ENV_ALLOWED.binary_search(&name).is_ok() || MANAGED.binary_search(&upper.as_str()).is_err() {
+        return None;
+    }
+    let hint = match upper.as_str() {
+        BASE_URL => "set `base_url` instead",
+        AUTH_TOKEN | API_KEY => "keys never go in the project file; use `credential` and `ccenv key set`",
+        MODEL => "set `model` instead",
+        OPUS_MODEL => "set `[models] opus` instead",
+        SONNET_MODEL => "set `[models] sonnet` instead",
+        HAIKU_MODEL | SMALL_FAST_MODEL => "set `[models] haiku` instead",
+        FABLE_MODEL => "set `[models] fable` instead",
+        SUBAGENT_MODEL => "set `[models] subagent` instead",
+        _ => {
+            let why = classify(&upper).map_or("", |g| g.why);
+            return Some(format!("ccenv manages `{name}` and removes it inside every project ({why})"));
+        }
+    };
+    Some(format!("ccenv sets `{name}` itself: {hint}"))
 }
 
-/// Variables whose value is executed, sourced, preloaded or otherwise turned into code
-/// (docs/shells.md, "Names", extended with the usual language and tool hooks).
-const EXECUTES_VALUE: &[&str] = &[
-    "PROMPT_COMMAND",
-    "PS0",
-    "PS1",
-    "PS2",
-    "PS3",
-    "PS4",
-    "PROMPT",
-    "RPROMPT",
-    "RPS1",
-    "RPS2",
-    "BASH_ENV",
-    "ENV",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "IFS",
-    "CDPATH",
-    "ZDOTDIR",
-    "HOME",
-    "SHELL",
-    "PATH",
-    "PATHEXT",
-    "COMSPEC",
-    "LD_PRELOAD",
-    "LD_LIBRARY_PATH",
-    "LD_AUDIT",
-    "PYTHONSTARTUP",
-    "PYTHONPATH",
-    "PYTHONHOME",
-    "PERL5OPT",
-    "PERL5LIB",
-    "RUBYOPT",
-    "RUBYLIB",
-    "NODE_OPTIONS",
-    "NODE_PATH",
-    "NODE_TLS_REJECT_UNAUTHORIZED",
-    "JAVA_TOOL_OPTIONS",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_EDITOR",
-    "GIT_PAGER",
-    "GIT_ASKPASS",
-    "GIT_EXEC_PATH",
-    "GIT_CONFIG_GLOBAL",
-    "GIT_CONFIG_SYSTEM",
-    "SSH_ASKPASS",
-    "SUDO_ASKPASS",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "MANPAGER",
-    "BROWSER",
-    "LESSOPEN",
-    "LESSCLOSE",
-    "TERMINAL",
-    "CLAUDE_CODE_PROCESS_WRAPPER",
-    "CLAUDE_CONFIG_DIR",
-    // A CA bundle from the repository would let a proxy read TLS traffic, keys included.
-    "NODE_EXTRA_CA_CERTS",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "GIT_SSL_NO_VERIFY",
-    "PYTHONHTTPSVERIFY",
-];
-const EXECUTES_PREFIX: &[&str] = &["BASH_FUNC_", "DYLD_", "LD_", "GIT_CONFIG_"];
-/// fish and zsh read-only or electric variables (case-sensitive).
+/// Why a project's `[env]` may not set `name`, given the names the user allows in
+/// config.toml (`[env] allow`), or `None` when it may.
+pub(crate) fn refusal_with(name: &str, user_allowed: &[String]) -> Option<String> {
+    if let Some(why) = never(name) {
+        return Some(why);
+    }
+    let by_user = |a: &String| a == name || a.strip_suffix('*').is_some_and(|p| name.starts_with(p));
+    if ENV_ALLOWED.binary_search(&name).is_ok() || user_allowed.iter().any(by_user) {
+        return None;
+    }
+    let widen =
+        format!("only you can allow it, for your own projects: `[env] allow = [\"{name}\"]` in config.toml");
+    let upper = name.to_ascii_uppercase();
+    Some(match classify(&upper).filter(|_| upper == name) {
+        Some(g) if g.class == Class::Refused => {
+            format!("a project may not set `{name}`: {}; {widen}", g.why)
+        }
+        _ => {
+            let near = crate::config::diagnostic::suggest(name, ENV_ALLOWED.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            format!(
+                "`{name}` is not on the list of variables a project may set{near}: a project may set \
+                 only variables that configure Claude Code without running code or changing where \
+                 traffic and keys go; {widen}"
+            )
+        }
+    })
+}
+
+/// [`refusal_with`] with no names allowed by the user (presets, imports).
+pub(crate) fn refusal(name: &str) -> Option<String> {
+    refusal_with(name, &[])
+}
+
+/// fish and zsh read-only or electric variables (case-sensitive), which would break the
+/// shell running the hook even if a user allowed them.
 const SHELL_SPECIAL: &[&str] = &[
     "status",
     "pipestatus",
@@ -181,6 +150,21 @@ const SHELL_SPECIAL: &[&str] = &[
     "LOGNAME",
 ];
 
+/// Variables that describe a provider, which `import` moves into the project. Anything
+/// else (DISABLE_TELEMETRY, HTTPS_PROXY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC) is the
+/// user's global preference and stays global.
+pub(crate) fn is_provider_variable(name: &str) -> bool {
+    name.starts_with("ANTHROPIC_")
+        || matches!(
+            name,
+            "API_TIMEOUT_MS"
+                | "CLAUDE_CODE_SUBAGENT_MODEL"
+                | "CLAUDE_CODE_MAX_OUTPUT_TOKENS"
+                | "CLAUDE_CODE_MAX_CONTEXT_TOKENS"
+                | "CLAUDE_CODE_AUTO_COMPACT_WINDOW"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,33 +180,48 @@ mod tests {
     }
 
     #[test]
+    fn tables_are_sorted_for_binary_search() {
+        assert!(MANAGED.windows(2).all(|w| w[0] < w[1]));
+        assert!(ENV_ALLOWED.windows(2).all(|w| w[0] < w[1]));
+        assert!(CLASSIFIED.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
     fn refusals() {
-        assert_eq!(refusal("API_TIMEOUT_MS"), None);
-        assert_eq!(refusal("CLAUDE_CODE_MAX_OUTPUT_TOKENS"), None);
-        assert_eq!(refusal("ANTHROPIC_CUSTOM_HEADERS"), None);
+        for ok in [
+            "API_TIMEOUT_MS",
+            "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
+            "ANTHROPIC_CUSTOM_HEADERS",
+            "DISABLE_TELEMETRY",
+        ] {
+            assert_eq!(refusal(ok), None, "{ok}");
+        }
         for bad in [
             "PROMPT_COMMAND",
             "BASH_ENV",
-            "ENV",
             "LD_PRELOAD",
             "NODE_OPTIONS",
-            "PATH",
             "Path",
             "BASH_FUNC_x%%",
-            "DYLD_INSERT_LIBRARIES",
             "ANTHROPIC_API_KEY",
             "anthropic_auth_token",
+            "CLAUDE_CODE_USE_MANTLE",
+            "ANTHROPIC_UNIX_SOCKET",
+            "HTTPS_PROXY",
             "CCENV_PROVIDER",
-            "CCENV_STATE",
             "status",
-            "PWD",
-            "fish_greeting",
-            "NODE_EXTRA_CA_CERTS",
-            "SSL_CERT_FILE",
-            "NODE_TLS_REJECT_UNAUTHORIZED",
-            "A-B",
+            "api_timeout_ms",
+            "MY_VAR",
         ] {
             assert!(refusal(bad).is_some(), "{bad}");
         }
+        let mine = vec!["MY_VAR".to_string(), "ANTHROPIC_BASE_URL".to_string(), "PWD".to_string()];
+        assert_eq!(refusal_with("MY_VAR", &mine), None);
+        let family = vec!["MYTOOL_*".to_string()];
+        assert_eq!(refusal_with("MYTOOL_DEBUG", &family), None);
+        assert!(refusal_with("MYTOOLX", &family).is_some());
+        assert!(refusal_with("ANTHROPIC_BASE_URL", &mine).unwrap().contains("base_url"));
+        assert!(refusal_with("PWD", &mine).is_some());
+        assert!(refusal("api_timeout_ms").unwrap().contains("did you mean `API_TIMEOUT_MS`"));
     }
 }

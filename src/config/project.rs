@@ -40,11 +40,16 @@ pub struct Settings {
     pub model: Option<String>,
     pub credential: Option<Located<Credential>>,
     pub base_url: Option<Located<String>>,
+    /// The provider's auth style for this project (`import` keeps the one it found).
+    pub auth: Option<provider::Auth>,
     pub models: Roles,
     pub env: BTreeMap<String, String>,
+    /// Where each `[env]` name was written: the allowlist check needs the user's config,
+    /// so it runs in `resolve`, and its error points here.
+    pub env_names: Vec<Located<String>>,
 }
 
-const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "models", "env"];
+const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "auth", "models", "env"];
 
 impl Settings {
     /// `self` with every field `over` sets replaced; tables merge key by key.
@@ -53,8 +58,10 @@ impl Settings {
         self.model = over.model.or(self.model);
         self.credential = over.credential.or(self.credential);
         self.base_url = over.base_url.or(self.base_url);
+        self.auth = over.auth.or(self.auth);
         self.models.overlay(&over.models);
         self.env.extend(over.env);
+        self.env_names.extend(over.env_names);
         self
     }
 }
@@ -208,8 +215,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, Diagnostic> {
                 s.credential = Some(Located { value: parsed, at: c.at });
             }
             "base_url" => s.base_url = Some(src.string(k, value)?),
+            "auth" => s.auth = Some(provider::parse_auth(src.string(k, value)?)?),
             "models" => s.models = provider::parse_roles(&src, src.table(k, value)?)?,
-            "env" => s.env = provider::parse_env(&src, src.table(k, value)?)?,
+            "env" => {
+                for (name, v) in
+                    provider::parse_env(&src, src.table(k, value)?, &crate::config::names::never)?
+                {
+                    s.env.insert(name.value.clone(), v);
+                    s.env_names.push(name);
+                }
+            }
             _ => return Err(src.unknown_key(key, KEYS, "in the project file")),
         }
     }
@@ -271,7 +286,12 @@ mod tests {
                 (3, 18),
                 "write `API_TIMEOUT_MS = \"3000000\"`",
             ),
-            ("provider = \"glm\"\n[env]\nLD_PRELOAD = \"/x.so\"\n", (3, 1), "run code"),
+            ("provider = \"glm\"\n[env]\nCCENV_STATE = \"x\"\n", (3, 1), "belong to ccenv"),
+            (
+                "provider = \"glm\"\n[env]\nCLAUDE_CODE_USE_MANTLE = \"1\"\n",
+                (3, 1),
+                "removes it inside every project",
+            ),
             ("provider = \"glm\"\n[env]\n\"A-B\" = \"1\"\n", (3, 1), "[A-Za-z_]"),
             ("provider = \"glm\"\n[models]\nopsu = \"m\"\n", (3, 1), "did you mean `opus`?"),
             ("provider = \"glm\"\ncredential = \"sk-abcdef0123456789\"\n", (2, 14), "looks like a key"),

@@ -45,17 +45,19 @@ pub struct Roles {
     pub opus: Option<String>,
     pub sonnet: Option<String>,
     pub haiku: Option<String>,
+    pub fable: Option<String>,
     pub subagent: Option<String>,
 }
 
 impl Roles {
-    pub const KEYS: [&'static str; 4] = ["opus", "sonnet", "haiku", "subagent"];
+    pub const KEYS: [&'static str; 5] = ["opus", "sonnet", "haiku", "fable", "subagent"];
 
     pub fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
         match key {
             "opus" => Some(&mut self.opus),
             "sonnet" => Some(&mut self.sonnet),
             "haiku" => Some(&mut self.haiku),
+            "fable" => Some(&mut self.fable),
             "subagent" => Some(&mut self.subagent),
             _ => None,
         }
@@ -67,6 +69,7 @@ impl Roles {
             (&mut self.opus, &over.opus),
             (&mut self.sonnet, &over.sonnet),
             (&mut self.haiku, &over.haiku),
+            (&mut self.fable, &over.fable),
             (&mut self.subagent, &over.subagent),
         ];
         for (mine, theirs) in pairs {
@@ -148,44 +151,61 @@ pub fn is_valid_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-pub(crate) fn parse_fields(src: &Source, id: &str, table: &DeTable) -> Result<ProviderFields, Diagnostic> {
+/// Why `[env]` may not set a name, or `None`.
+pub(crate) type EnvCheck<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+pub(crate) fn parse_fields(
+    src: &Source,
+    id: &str,
+    table: &DeTable,
+    check: &EnvCheck,
+) -> Result<ProviderFields, Diagnostic> {
     let mut f = ProviderFields::default();
     for (key, value) in table {
         let k = key.get_ref().as_ref();
         match k {
             "name" => f.name = Some(src.string(k, value)?.value),
             "base_url" => f.base_url = Some(src.string(k, value)?),
-            "auth" => {
-                let s = src.string(k, value)?;
-                f.auth = Some(match s.value.as_str() {
-                    "bearer" => Auth::Bearer,
-                    "x-api-key" => Auth::XApiKey,
-                    "none" => Auth::None,
-                    other => {
-                        let mut m = format!("unknown auth `{other}`");
-                        match suggest(other, ["bearer", "x-api-key", "none"]) {
-                            Some(g) => m.push_str(&format!("; did you mean `{g}`?")),
-                            None => m.push_str("; expected `bearer`, `x-api-key` or `none`"),
-                        }
-                        return Err(s.error(m));
-                    }
-                });
-            }
+            "auth" => f.auth = Some(parse_auth(src.string(k, value)?)?),
             "key_optional" => f.key_optional = Some(src.boolean(k, value)?),
             "placeholder_key" => f.placeholder_key = Some(src.string(k, value)?.value),
             "key_url" => f.key_url = Some(src.string(k, value)?.value),
             "model" => f.model = Some(model_name(src.string(k, value)?)?),
             "models" => f.models = parse_roles(src, src.table(k, value)?)?,
-            "env" => f.env = parse_env(src, src.table(k, value)?)?,
+            "env" => {
+                f.env = parse_env(src, src.table(k, value)?, check)?
+                    .into_iter()
+                    .map(|(n, v)| (n.value, v))
+                    .collect()
+            }
             _ => return Err(src.unknown_key(key, PROVIDER_KEYS, &format!("in provider `{id}`"))),
         }
     }
     Ok(f)
 }
 
+pub(crate) fn parse_auth(s: Located<String>) -> Result<Auth, Diagnostic> {
+    Ok(match s.value.as_str() {
+        "bearer" => Auth::Bearer,
+        "x-api-key" => Auth::XApiKey,
+        "none" => Auth::None,
+        other => {
+            let mut m = format!("unknown auth `{other}`");
+            match suggest(other, ["bearer", "x-api-key", "none"]) {
+                Some(g) => m.push_str(&format!("; did you mean `{g}`?")),
+                None => m.push_str("; expected `bearer`, `x-api-key` or `none`"),
+            }
+            return Err(s.error(m));
+        }
+    })
+}
+
+/// `""` is allowed: it means "send nothing for this role; the server picks".
 pub(crate) fn model_name(m: Located<String>) -> Result<String, Diagnostic> {
-    if m.value.is_empty() || m.value.chars().any(char::is_control) {
-        return Err(m.error("model names must be non-empty and free of control characters"));
+    if m.value.chars().any(char::is_control) || m.value.trim() != m.value {
+        return Err(
+            m.error("model names are free of control characters and surrounding spaces (\"\" sends none)")
+        );
     }
     Ok(m.value)
 }
@@ -203,14 +223,21 @@ pub(crate) fn parse_roles(src: &Source, table: &DeTable) -> Result<Roles, Diagno
     Ok(roles)
 }
 
-pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let mut env = BTreeMap::new();
+/// `[env]` in file order, each name with where it was written (a project's names are
+/// checked against the user's allowlist later, in `resolve`, when config.toml is known).
+pub(crate) fn parse_env(
+    src: &Source,
+    table: &DeTable,
+    check: &EnvCheck,
+) -> Result<Vec<(Located<String>, String)>, Diagnostic> {
+    let mut env: Vec<(Located<String>, String)> = Vec::new();
     for (key, value) in table {
         let name = key.get_ref().as_ref();
-        if let Some(why) = names::refusal(name) {
+        if let Some(why) = check(name) {
             return Err(src.error(key.span(), format!("[env] `{name}`: {why}")));
         }
-        if let Some(other) = env.keys().find(|k: &&String| k.eq_ignore_ascii_case(name)) {
+        if let Some((other, _)) = env.iter().find(|(k, _)| k.value.eq_ignore_ascii_case(name)) {
+            let other = &other.value;
             return Err(src.error(
                 key.span(),
                 format!("[env] `{name}` and `{other}` are one variable on Windows; keep one"),
@@ -237,7 +264,31 @@ pub(crate) fn parse_env(src: &Source, table: &DeTable) -> Result<BTreeMap<String
         if v.contains('\0') {
             return Err(src.error(value.span(), format!("[env] `{name}` contains a NUL character")));
         }
-        env.insert(name.to_string(), v);
+        let at = src.error(key.span(), String::new()).at;
+        env.push((Located { value: name.to_string(), at }, v));
     }
     Ok(env)
+}
+
+/// `https://llm.corp.example/anthropic` → `llm-corp-example`.
+pub(crate) fn id_from_url(url: &str) -> String {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("");
+    let host = host.strip_prefix("api.").unwrap_or(host).to_ascii_lowercase();
+    let id: String = host.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(40).collect();
+    match id.trim_matches('-') {
+        "" => "imported".into(),
+        id => id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_hosts() {
+        assert_eq!(id_from_url("https://llm.corp.example/anthropic"), "llm-corp-example");
+        assert_eq!(id_from_url("https://api.example.com:8443/x"), "example-com");
+        assert_eq!(id_from_url("http://127.0.0.1:4000"), "127-0-0-1");
+    }
 }

@@ -100,11 +100,13 @@ impl Context {
             return Inherited { state: None, snapshot: None, lost: Some("CCENV_STATE is malformed".into()) };
         };
         // CCENV_STATE is only an environment variable: whoever set it, a restore touches no
-        // name ccenv could not have set itself (a forged one must not unset PATH).
-        state.names.retain(|n| names::could_set(n));
+        // name ccenv could not have set itself (a forged one must not unset PATH). What ccenv
+        // could set includes the names the user's config.toml allows.
+        let allow = self.catalog().map(|c| c.policy.env_allow).unwrap_or_default();
+        state.names.retain(|n| names::could_set(n, &allow));
         match SnapshotStore::new(&self.paths.data_dir).load(&state.snapshot_id) {
             Ok(mut snapshot) => {
-                snapshot.retain(|n, _| names::could_set(n));
+                snapshot.retain(|n, _| names::could_set(n, &allow));
                 Inherited { state: Some(state), snapshot: Some(snapshot), lost: None }
             }
             Err(e) => {
@@ -144,7 +146,7 @@ impl Context {
             // Most projects have no Claude settings file with an `env`: then nothing to compare.
             let files = claude::read_settings(&eval.settings).0;
             if let Some(desired) = eval.desired().filter(|_| !files.is_empty()) {
-                eval.conflicts = claude::conflicts(&files, desired.keys());
+                eval.conflicts = claude::conflicts(&files, &desired);
             }
         }
         eval
@@ -218,6 +220,18 @@ impl Context {
             }
         };
         let p = &r.provider;
+        // The official API is the user's own account: their key, or their login, is theirs
+        // to use there (only a third party must never see them).
+        if p.base_url.is_none() && found.is_none() && matches!(credential, Credential::Store(_)) {
+            let own =
+                |n: &str| envdiff::before_entering(&|v| self.var(v), before, n).filter(|v| !v.is_empty());
+            return match own(names::API_KEY) {
+                Some(secret) => {
+                    Key::Found { secret, source: "your own ANTHROPIC_API_KEY (none stored)".into() }
+                }
+                None => Key::OwnLogin(own(names::OAUTH_TOKEN)),
+            };
+        }
         match (found, &p.placeholder_key) {
             (Some(secret), _) => Key::Found { secret, source: credential.describe() },
             (None, Some(p)) => Key::Placeholder(p.clone()),

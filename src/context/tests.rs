@@ -158,6 +158,10 @@ fn an_env_credential_is_read_from_the_environment_passed_in() {
     let w = World::new();
     let found = w.project("work/app", "provider = \"glm\"\ncredential = \"env:MY_GLM_KEY\"\n");
     w.allow(&found);
+    // Only a variable the user lists in config.toml may carry a project's key.
+    let (_, eval) = w.ctx("work/app", &env(&[("MY_GLM_KEY", "from-the-map")])).here();
+    assert!(matches!(eval.outcome, Outcome::Invalid { .. }), "{:?}", eval.outcome);
+    std::fs::write(w.path("cfg/config.toml"), "[env]\ncredentials = [\"MY_GLM_KEY\"]\n").unwrap();
     let mut e = env(&[("MY_GLM_KEY", "from-the-map")]);
     prompt(&w, "work/app", &mut e);
     assert_eq!(e["ANTHROPIC_AUTH_TOKEN"], "from-the-map");

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use crate::claude::Conflict;
 use crate::config::diagnostic::ReadError;
+use crate::config::names;
 use crate::config::project::{Credential, Found};
 use crate::core::envdiff::Vars;
 use crate::core::resolve::{self, Key, Resolved};
-use crate::output::tilde;
+use crate::output::{mask, tilde};
 
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -78,9 +79,11 @@ impl Evaluation {
         }
     }
 
-    /// One line per Claude Code settings file that would override the provider.
+    /// One line per Claude Code settings file that would override the provider; the
+    /// first also says where plain `claude` would send which key.
     pub(crate) fn conflict_notices(&self) -> Vec<String> {
-        self.conflicts
+        let mut lines: Vec<String> = self
+            .conflicts
             .iter()
             .map(|c| {
                 format!(
@@ -89,7 +92,40 @@ impl Evaluation {
                     c.names.join(", ")
                 )
             })
-            .collect()
+            .collect();
+        if let (Some(first), Some(sends)) = (lines.first_mut(), self.claude_sends()) {
+            first.push_str(&format!(". {sends}"));
+        }
+        lines
+    }
+
+    /// With a settings file overriding the project: which key plain `claude` sends to
+    /// which endpoint (settings files rank highest first, so the first value wins).
+    pub(crate) fn claude_sends(&self) -> Option<String> {
+        let Outcome::Applied { resolved, key, .. } = &self.outcome else { return None };
+        if self.conflicts.is_empty() {
+            return None;
+        }
+        let from = |name: &str| self.conflicts.iter().find_map(|c| c.values.get(name).map(|v| (c, v)));
+        let file = |c: &Conflict| tilde(&c.path.to_string_lossy());
+        let url = match from(names::BASE_URL) {
+            Some((_, v)) if !v.is_empty() => v.clone(),
+            _ => resolved.provider.base_url.clone().unwrap_or_else(|| "the official Anthropic API".into()),
+        };
+        let ours = resolved.provider.auth.variables().0;
+        let mut sent = Vec::new();
+        for (var, header) in [(names::AUTH_TOKEN, "Authorization: Bearer"), (names::API_KEY, "x-api-key")] {
+            match (from(var), key) {
+                (Some((_, v)), _) if v.is_empty() => {}
+                (Some((c, v)), _) => sent.push(format!("{}'s {var} ({}) as {header}", file(c), mask(v))),
+                (None, Key::Found { source, .. }) if ours == Some(var) => {
+                    sent.push(format!("this project's key ({source}) as {header}"))
+                }
+                _ => {}
+            }
+        }
+        let what = if sent.is_empty() { "no key".to_string() } else { sent.join(" and ") };
+        Some(format!("plain `claude` here sends {what} to {url}; `ccenv exec -- claude` sends the project's"))
     }
 
     /// Why a command that needs an applied provider (`exec`, `claude-settings`,
@@ -191,14 +227,23 @@ mod tests {
     }
 
     fn eval(outcome: Outcome) -> Evaluation {
-        Evaluation { outcome, watch: Vec::new(), conflicts: Vec::new(), ignored: Vec::new(), settings: Vec::new() }
+        Evaluation {
+            outcome,
+            watch: Vec::new(),
+            conflicts: Vec::new(),
+            ignored: Vec::new(),
+            settings: Vec::new(),
+        }
     }
 
     #[test]
     fn files_name_the_committed_file_first() {
         assert_eq!(first_file(&found(true, true)), "/w/app/.claude-provider.toml");
         assert_eq!(first_file(&found(false, true)), "/w/app/.claude-provider.local.toml");
-        assert_eq!(files(&found(true, true)), "/w/app/.claude-provider.toml + /w/app/.claude-provider.local.toml");
+        assert_eq!(
+            files(&found(true, true)),
+            "/w/app/.claude-provider.toml + /w/app/.claude-provider.local.toml"
+        );
     }
 
     #[test]
@@ -211,7 +256,10 @@ mod tests {
         assert_eq!(announcement(&glm, other).as_deref(), Some("using glm (glm-5) in /w/app"));
         let left = Some(("/w/app".to_string(), Some("glm".to_string())));
         assert_eq!(announcement(&Outcome::NoProject, left).as_deref(), Some("unloaded glm"));
-        assert_eq!(announcement(&Outcome::NoProject, Some(("/w".into(), None))).as_deref(), Some("unloaded provider"));
+        assert_eq!(
+            announcement(&Outcome::NoProject, Some(("/w".into(), None))).as_deref(),
+            Some("unloaded provider")
+        );
         assert_eq!(announcement(&Outcome::NoProject, None), None);
     }
 
@@ -225,10 +273,13 @@ mod tests {
         let blocked = eval(Outcome::Blocked { found: found(false, true), changed: true });
         assert_eq!(
             blocked.notices(),
-            ["/w/app/.claude-provider.local.toml changed since it was allowed; review it, then run `ccenv allow`"]
+            [
+                "/w/app/.claude-provider.local.toml changed since it was allowed; review it, then run `ccenv allow`"
+            ]
         );
         assert!(matches!(blocked.refusal(), Some(Refusal::Other(m)) if m == blocked.notices()[0]));
-        let invalid = eval(Outcome::Invalid { found: None, error: ReadError::Other("x: cannot read".into()) });
+        let invalid =
+            eval(Outcome::Invalid { found: None, error: ReadError::Other("x: cannot read".into()) });
         assert_eq!(invalid.notices(), ["error: x: cannot read"]);
         assert_eq!(state_text(&invalid.outcome), "invalid");
     }

@@ -1,9 +1,11 @@
 //! Pure core, step 1: project settings + provider catalog → the provider as it applies
 //! here; and, given the key, the exact variables a project wants (`Vars`).
 
-use crate::core::envdiff::Vars;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+use crate::core::envdiff::Vars;
 
 use crate::config::diagnostic::Diagnostic;
 use crate::config::names;
@@ -17,6 +19,21 @@ use crate::config::provider::{Auth, Catalog, Provider, Roles};
 pub struct Resolved {
     pub provider: Provider,
     pub credential: Option<Credential>,
+    /// Where each model slot (main, opus, sonnet, haiku, subagent) comes from:
+    /// "file", "preset", "config" (a provider of config.toml) or "server" (nothing sent).
+    pub sources: BTreeMap<&'static str, &'static str>,
+}
+
+/// The first set value wins; `""` stops the search: nothing is sent, the server picks.
+fn pick(chain: &[(&Option<String>, &'static str)]) -> (Option<String>, &'static str) {
+    for (value, source) in chain {
+        match value {
+            Some(m) if m.is_empty() => return (None, "server"),
+            Some(m) => return (Some(m.clone()), source),
+            None => {}
+        }
+    }
+    (None, "server")
 }
 
 impl Serialize for Credential {
@@ -27,7 +44,8 @@ impl Serialize for Credential {
 
 pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagnostic> {
     let id = settings.provider.as_ref().expect("settings() guarantees a provider");
-    let p = &catalog.get(&id.value).map_err(|m| id.error(m))?;
+    let p = catalog.get(&id.value).map_err(|m| id.error(m))?;
+    check_policy(settings, catalog)?;
     let base_url = match &settings.base_url {
         Some(u) => {
             catalog.check_base_url(&u.value).map_err(|m| u.error(m))?;
@@ -35,25 +53,31 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
         }
         None => p.base_url.clone(),
     };
-    let role = |project: &Option<String>, preset: &Option<String>| {
-        project
-            .clone()
-            .or_else(|| settings.model.clone())
-            .or_else(|| preset.clone())
-            .or_else(|| p.model.clone())
+    let theirs = if p.origin == "user" { "config" } else { "preset" };
+    let (file_model, preset_model) = (&settings.model, &p.model);
+    // A preset's own role beats the file's `model`: `init deepseek --model X` keeps the
+    // preset's haiku. The file's role beats both.
+    let role = |mine: &Option<String>, preset: &Option<String>| {
+        pick(&[(mine, "file"), (preset, theirs), (file_model, "file"), (preset_model, theirs)])
     };
-    let models = Roles {
-        opus: role(&settings.models.opus, &p.models.opus),
-        sonnet: role(&settings.models.sonnet, &p.models.sonnet),
-        haiku: role(&settings.models.haiku, &p.models.haiku),
-        subagent: settings.models.subagent.clone().or_else(|| p.models.subagent.clone()),
-    };
+    let slots = [
+        ("main", pick(&[(file_model, "file"), (preset_model, theirs)])),
+        ("opus", role(&settings.models.opus, &p.models.opus)),
+        ("sonnet", role(&settings.models.sonnet, &p.models.sonnet)),
+        ("haiku", role(&settings.models.haiku, &p.models.haiku)),
+        ("fable", role(&settings.models.fable, &p.models.fable)),
+        ("subagent", pick(&[(&settings.models.subagent, "file"), (&p.models.subagent, theirs)])),
+    ];
+    let sources = slots.iter().map(|(slot, (_, source))| (*slot, *source)).collect();
+    let [main, opus, sonnet, haiku, fable, subagent] = slots.map(|(_, (model, _))| model);
+    let models = Roles { opus, sonnet, haiku, fable, subagent };
     // Names are case-insensitive on Windows: the project's `Api_Timeout_Ms` replaces the
     // preset's `API_TIMEOUT_MS` instead of standing beside it.
     let mut env = p.env.clone();
     env.retain(|k, _| !settings.env.keys().any(|n| n.eq_ignore_ascii_case(k)));
     env.extend(settings.env.clone());
-    let credential = match p.auth {
+    let auth = settings.auth.unwrap_or(p.auth);
+    let credential = match auth {
         Auth::None => None,
         _ => Some(
             settings
@@ -65,10 +89,80 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
     };
     let mut provider = p.clone();
     provider.base_url = base_url;
-    provider.model = settings.model.clone().or_else(|| p.model.clone());
+    provider.model = main;
     provider.models = models;
     provider.env = env;
-    Ok(Resolved { provider, credential })
+    provider.auth = auth;
+    Ok(Resolved { provider, credential, sources })
+}
+
+/// What only the user's config.toml can allow: `[env]` names beyond the built-in
+/// allowlist, and shell variables a project may take its key from.
+fn check_policy(settings: &Settings, catalog: &Catalog) -> Result<(), Diagnostic> {
+    let policy = &catalog.policy;
+    for name in &settings.env_names {
+        if let Some(why) = names::refusal_with(&name.value, &policy.env_allow) {
+            return Err(name.error(format!("[env] `{}`: {why}", name.value)));
+        }
+    }
+    if let Some(c) = &settings.credential
+        && let Credential::Env(var) = &c.value
+        && !policy.env_credentials.contains(var)
+    {
+        return Err(c.error(format!(
+            "`env:{var}` would send whatever your shell holds in `{var}` to this provider; a project \
+             may read only variables you list in config.toml: `[env] credentials = [\"{var}\"]`"
+        )));
+    }
+    Ok(())
+}
+
+/// Where the official preset's requests go when no `base_url` is set.
+pub const OFFICIAL_ENDPOINT: &str = "https://api.anthropic.com";
+
+/// What trusting a project means for its key: the one host that receives it, and
+/// warnings when the file sends it somewhere the user's own setup would not.
+pub struct Destination {
+    pub summary: String,
+    pub warnings: Vec<String>,
+}
+
+/// `https://user@host:8443/path` → `host:8443`.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Destination {
+    let p = &r.provider;
+    let url = p.base_url.as_deref().unwrap_or(OFFICIAL_ENDPOINT);
+    let host = host_of(url);
+    let key = match &r.credential {
+        Some(c) => format!("the key from {}", c.describe()),
+        None => "no key".into(),
+    };
+    let summary = format!("Claude Code here will send {key} to {host} ({url}), and to no other host");
+    let mut warnings = Vec::new();
+    let standard = catalog.provider(&p.id).map(|c| c.base_url.unwrap_or_else(|| OFFICIAL_ENDPOINT.to_string()));
+    if let (Some(own), Some(standard)) = (&settings.base_url, standard)
+        && own.value.trim_end_matches('/') != standard.trim_end_matches('/')
+    {
+        warnings.push(format!(
+            "warning: this file sends {key} to {host}, not to {}'s endpoint {}; a file from someone else \
+             can use this to collect your key",
+            p.id,
+            host_of(&standard)
+        ));
+    }
+    if let Some(Credential::Store(name)) = &r.credential
+        && name != &p.id
+        && catalog.provider(name).is_some()
+    {
+        warnings
+            .push(format!("warning: this file sends your key for provider `{name}` to {host} ({})", p.id));
+    }
+    Destination { summary, warnings }
 }
 
 /// The key that will be exported, and where it came from.
@@ -82,6 +176,9 @@ pub(crate) enum Key {
     Placeholder(String),
     /// None needed (`auth = "none"`, or optional and absent).
     NotNeeded,
+    /// The official API with no key stored and none in the shell: Claude Code uses the
+    /// user's own login, and the login token the shell had (if any) is kept.
+    OwnLogin(Option<String>),
     /// Needed and absent: both auth variables are removed and the user is told how to add one.
     Missing {
         why: String,
@@ -103,10 +200,14 @@ pub(crate) fn desired(r: &Resolved, key: &Key) -> Vars {
     set(names::SONNET_MODEL, &p.models.sonnet);
     set(names::HAIKU_MODEL, &p.models.haiku);
     set(names::SMALL_FAST_MODEL, &p.models.haiku);
+    set(names::FABLE_MODEL, &p.models.fable);
     set(names::SUBAGENT_MODEL, &p.models.subagent);
     set(names::PROVIDER, &Some(p.id.clone()));
     if let (Some(var), Key::Found { secret: v, .. } | Key::Placeholder(v)) = (p.auth.variables().0, key) {
         set(var, &Some(v.clone()));
+    }
+    if let Key::OwnLogin(Some(token)) = key {
+        set(names::OAUTH_TOKEN, &Some(token.clone()));
     }
     for (name, value) in &p.env {
         d.insert(name.clone(), Some(value.clone()));
@@ -136,13 +237,28 @@ mod tests {
         let r =
             resolved("provider = \"deepseek\"\nmodel = \"m\"\n[models]\nopus = \"o\"\nsubagent = \"s\"\n");
         assert_eq!(r.provider.models.opus.as_deref(), Some("o"));
-        assert_eq!(r.provider.models.haiku.as_deref(), Some("m"), "file model beats preset role");
+        assert_eq!(
+            r.provider.models.sonnet.as_deref(),
+            Some("m"),
+            "file model fills roles the preset leaves"
+        );
+        assert_eq!(r.provider.models.haiku.as_deref(), Some("deepseek-v4-flash"), "preset role kept");
         assert_eq!(r.provider.models.subagent.as_deref(), Some("s"));
+        assert_eq!((r.sources["opus"], r.sources["haiku"], r.sources["sonnet"]), ("file", "preset", "file"));
+
+        let r = resolved("provider = \"deepseek\"\nmodel = \"\"\n[models]\nhaiku = \"\"\n");
+        assert_eq!((r.provider.model.as_ref(), r.provider.models.haiku.as_ref()), (None, None));
+        assert_eq!(
+            (r.sources["main"], r.sources["opus"], r.sources["haiku"]),
+            ("server", "server", "server")
+        );
     }
 
     #[test]
     fn desired_sets_the_key_variable_and_removes_the_other() {
-        let r = resolved("provider = \"glm\"\nmodel = \"glm-4.7\"\n[env]\nX = \"1\"\n");
+        let r = resolved(
+            "provider = \"glm\"\nmodel = \"glm-4.7\"\n[models]\nfable = \"f\"\n[env]\nDISABLE_TELEMETRY = \"1\"\n",
+        );
         let key = Key::Found { secret: "k".into(), source: "store".into() };
         let d = desired(&r, &key);
         assert_eq!(d["ANTHROPIC_AUTH_TOKEN"].as_deref(), Some("k"));
@@ -151,7 +267,9 @@ mod tests {
         assert_eq!(d["ANTHROPIC_SMALL_FAST_MODEL"].as_deref(), Some("glm-4.7"));
         assert_eq!(d["CLAUDE_CODE_USE_BEDROCK"], None);
         assert_eq!(d["CCENV_PROVIDER"].as_deref(), Some("glm"));
-        assert_eq!(d["X"].as_deref(), Some("1"));
+        assert_eq!(d["DISABLE_TELEMETRY"].as_deref(), Some("1"));
+        assert_eq!(d["ANTHROPIC_DEFAULT_FABLE_MODEL"].as_deref(), Some("f"));
+        assert_eq!(d["CLAUDE_CODE_USE_MANTLE"], None, "a backend switch is removed");
         assert_eq!(d["API_TIMEOUT_MS"].as_deref(), Some("3000000"));
 
         let d = desired(&r, &Key::Missing { why: String::new() });

@@ -162,6 +162,7 @@ fn provider(r: &Resolved, key: &Key) -> Check {
         }
         Key::Placeholder(v) => check("provider", Status::Ok, summary(&format!("placeholder `{v}`"))),
         Key::NotNeeded => check("provider", Status::Ok, summary("not needed")),
+        Key::OwnLogin(_) => check("provider", Status::Ok, summary("none stored: your Claude login (/login)")),
         Key::Missing { why } => {
             check("provider", Status::Problem, summary("missing")).why(why.clone()).fix(match &r.credential {
                 Some(crate::config::project::Credential::Env(var)) => {
@@ -204,15 +205,22 @@ fn conflicts(eval: &Evaluation) -> Vec<Check> {
         .iter()
         .map(|c| {
             let file = tilde(&c.path.to_string_lossy());
-            let c2 = check("settings", Status::Problem, format!("{file} sets {} in its env", c.names.join(", ")))
-                .why("Claude Code applies a settings file's env over the shell, so this project's provider is not what Claude Code uses");
+            let sends = eval.claude_sends().unwrap_or_default();
+            let c2 =
+                check("settings", Status::Problem, format!("{file} sets {} in its env", c.names.join(", ")))
+                    .why(format!("Claude Code applies a settings file's env over the shell: {sends}"));
             match c.level {
-                Level::Managed => c2.fix("nothing overrides managed settings; ask whoever manages this machine"),
+                Level::Managed => {
+                    c2.fix("nothing overrides managed settings; ask whoever manages this machine")
+                }
                 Level::User => c2.fix(format!(
                     "ccenv import --remove-from-claude-settings (moves them into ccenv, backs up {file}); \
                      or run Claude Code as `ccenv exec -- claude`"
                 )),
-                _ => c2.fix(format!("remove {} from the env of {file}; or run `ccenv exec -- claude`", c.names.join(", "))),
+                _ => c2.fix(format!(
+                    "remove {} from the env of {file}; or run `ccenv exec -- claude`",
+                    c.names.join(", ")
+                )),
             }
         })
         .collect()

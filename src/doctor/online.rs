@@ -137,7 +137,11 @@ fn judge(r: &Resolved, a: &Answer) -> Check {
                 } else {
                     format!("answer: {}", a.excerpt(text))
                 })
-                .fix("use the provider's Anthropic endpoint (see `ccenv providers`); it must not end in /v1")
+                .fix(format!(
+                    "base_url is `{}`, and {url} does not exist. Set base_url to the part of the \
+                     provider's Anthropic URL before `/v1/messages` (`ccenv providers` lists them)",
+                    r.provider.base_url.as_deref().unwrap_or("")
+                ))
         }
         _ if anthropic_error.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("model")) => {
             check("online", Status::Problem, format!("{url}: model `{model}` rejected (HTTP {status}, {ms} ms)"))

@@ -31,6 +31,69 @@ pub(crate) fn check_secret(secret: &str) -> Result<()> {
     Ok(())
 }
 
+/// A guide's stand-in for a key (`your_zhipu_api_key`, `sk-xxxxxx`, `<your key>`,
+/// `MINIMAX_API_KEY`): storing one would send it and fail far from the cause.
+pub(crate) fn placeholder(secret: &str) -> Option<&'static str> {
+    let lower = secret.to_ascii_lowercase();
+    let body = lower.trim_start_matches("sk-").trim_start_matches("sk_");
+    if secret.starts_with('<') && secret.ends_with('>') {
+        return Some("it is wrapped in <…> like a guide's stand-in");
+    }
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let named = words.windows(2).any(|w| w == ["api", "key"] || w == ["your", "key"]);
+    if named || words.iter().any(|w| matches!(*w, "your" | "apikey" | "yourkey")) || lower.contains("你的")
+    {
+        return Some("it reads like a guide's stand-in (\"your…\", \"…API_KEY\")");
+    }
+    if !body.is_empty() && body.chars().all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_')) {
+        return Some("it is only x's or stars, like a guide's stand-in");
+    }
+    None
+}
+
+/// What people paste around a key, removed: surrounding whitespace, quotes,
+/// `export NAME="…"`, `NAME=`, `set NAME=` and `Bearer `. Returns the key and what was
+/// removed, or why the text is not a key (the message never contains the text).
+pub(crate) fn clean_pasted(raw: &str) -> Result<(String, Vec<&'static str>)> {
+    let mut removed = Vec::new();
+    // The newline `echo` or a terminal adds is not worth a word.
+    let raw = raw.strip_suffix('\n').map(|r| r.strip_suffix('\r').unwrap_or(r)).unwrap_or(raw);
+    let mut s = raw.trim();
+    if s.len() != raw.len() {
+        removed.push("surrounding whitespace");
+    }
+    for prefix in ["export ", "set ", "$env:"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.trim_start();
+            removed.push(if prefix == "$env:" { "`$env:`" } else { "a shell `export`/`set`" });
+        }
+    }
+    if let Some((name, value)) = s.split_once('=')
+        && crate::config::names::is_valid(name.trim())
+    {
+        s = value.trim();
+        removed.push("a leading `NAME=`");
+    }
+    for q in ['"', '\''] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            s = s[1..s.len() - 1].trim();
+            removed.push("quotes");
+        }
+    }
+    if s.len() > 7 && s[..7].eq_ignore_ascii_case("bearer ") {
+        s = s[7..].trim();
+        removed.push("`Bearer `");
+    }
+    check_secret(s)?;
+    if s.chars().any(char::is_whitespace) {
+        bail!("the key contains a space; a key is one word. Paste only the key");
+    }
+    if let Some(why) = placeholder(s) {
+        bail!("that is a placeholder, not a key: {why}. Paste the key from your provider's console");
+    }
+    Ok((s.to_string(), removed))
+}
+
 pub(crate) struct FileKeyStore {
     path: PathBuf,
 }
@@ -206,5 +269,18 @@ mod tests {
             fs::set_permissions(store.path(), fs::Permissions::from_mode(0o600)).unwrap();
         }
         assert!(store.get("ok").unwrap_err().to_string().contains("corrupt"));
+    }
+
+    #[test]
+    fn pasted_junk_is_stripped_and_placeholders_refused() {
+        let k = "sk-abc0123456789";
+        for p in [format!(" {k}\n"), format!("Bearer {k}"), format!("export A_B=\"{k}\""), format!("'{k}'")] {
+            assert_eq!(clean_pasted(&p).unwrap().0, k, "{p}");
+        }
+        assert!(clean_pasted(k).unwrap().1.is_empty());
+        for bad in ["your_zhipu_api_key", "sk-xxxxxx", "<your key>", "MINIMAX_API_KEY", "a b", " "] {
+            assert!(clean_pasted(bad).is_err(), "{bad}");
+        }
+        assert!(clean_pasted("sk-abc def0123").unwrap_err().to_string().find("def0123").is_none());
     }
 }

@@ -88,7 +88,7 @@ pub(crate) fn resolve_dir(cwd: Option<&Path>, arg: Option<&Path>) -> Result<Path
 }
 
 #[cfg(unix)]
-fn same_dir(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_dir(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
@@ -97,6 +97,6 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn same_dir(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_dir(a: &Path, b: &Path) -> bool {
     a == b
 }

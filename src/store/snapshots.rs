@@ -17,11 +17,13 @@ use crate::core::envdiff::Vars;
 use crate::core::hex;
 use crate::store::fs;
 
-const FORMAT: &str = "1";
-const EXTERNAL: &str = "1x";
+const FORMAT: &str = "2";
+const EXTERNAL: &str = "2x";
+/// Format 1 carried the root verbatim; a shell started by an older ccenv still has it.
+const OLD: [&str; 2] = ["1", "1x"];
 const KEEP_UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// The value of `CCENV_STATE`: `1;<snapshot id>;<NAME,NAME,…>;<project root>`, or `1x;…`
+/// The value of `CCENV_STATE`: `2;<snapshot id>;<NAME,NAME,…>;<project root in hex>`, or `2x;…`
 /// when `ccenv export` produced it for another tool (direnv, mise, a script) that
 /// applies and restores it itself: ccenv's hook then leaves it alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,20 +37,22 @@ pub struct State {
 impl State {
     pub fn encode(&self) -> String {
         let format = if self.external { EXTERNAL } else { FORMAT };
-        format!("{format};{};{};{}", self.snapshot_id, self.names.join(","), self.root)
+        // The root in hex: every shell carries ASCII, cmd included, whatever the path
+        // (C:\Users\张三\…), and no path character can end a field.
+        format!("{format};{};{};{}", self.snapshot_id, self.names.join(","), hex(self.root.as_bytes()))
     }
 
     /// Accepts only what `encode` writes: the id is hex, the names are valid names.
     pub fn decode(value: &str) -> Option<State> {
         let mut parts = value.splitn(4, ';');
-        let external = match parts.next()? {
-            FORMAT => false,
-            EXTERNAL => true,
+        let format = parts.next()?;
+        let external = format.ends_with('x');
+        let (id, names, raw) = (parts.next()?, parts.next()?, parts.next()?);
+        let root = match format {
+            FORMAT | EXTERNAL => String::from_utf8(unhex(raw)?).ok()?,
+            f if OLD.contains(&f) => raw.to_string(),
             _ => return None,
         };
-        let id = parts.next()?;
-        let names = parts.next()?;
-        let root = parts.next()?;
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -56,8 +60,15 @@ impl State {
         if !names.iter().all(|n| names::is_valid(n)) {
             return None;
         }
-        Some(State { snapshot_id: id.to_string(), names, root: root.to_string(), external })
+        Some(State { snapshot_id: id.to_string(), names, root, external })
     }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 pub(crate) struct SnapshotStore {
@@ -139,12 +150,19 @@ mod tests {
             external: false,
         };
         let ext = State { external: true, ..s.clone() };
-        assert!(ext.encode().starts_with("1x;"));
+        assert!(ext.encode().starts_with("2x;"));
         assert_eq!(State::decode(&ext.encode()), Some(ext));
-        assert_eq!(State::decode(&s.encode()), Some(s));
+        assert_eq!(State::decode(&s.encode()), Some(s.clone()));
+        let chinese = State { root: "C:\\Users\\张三\\app".into(), ..s.clone() };
+        assert!(chinese.encode().is_ascii());
+        assert_eq!(State::decode(&chinese.encode()), Some(chinese));
+        let old = format!("1;{};A,B_C;/w/we;ird,root", s.snapshot_id);
+        assert_eq!(State::decode(&old), Some(s), "a shell from an older ccenv still restores");
         for bad in [
             "",
+            "3;0123456789abcdef0123456789abcdef;A;2f72",
             "2;0123456789abcdef0123456789abcdef;A;/r",
+            "2;0123456789abcdef0123456789abcdef;A;ff",
             "1;../../etc/passwd000000000000000;A;/r",
             "1;0123456789abcdef0123456789abcdef;A B;/r",
             "1;0123456789abcdef0123456789abcdef;A",

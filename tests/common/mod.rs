@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const CCENV: &str = env!("CARGO_BIN_EXE_ccenv");
+/// Every sandbox's config.toml to start with.
+pub const TEST_CONFIG: &str = "[env]\nallow = [\"T_*\"]\n";
 
 /// Is `tool` on PATH? When not: fail under CCENV_REQUIRE_ALL (CI installs everything),
 /// else print a SKIPPED line that cargo does not capture.
@@ -49,6 +51,9 @@ impl Sandbox {
         for d in ["home", "cfg", "data", "work", "out"] {
             std::fs::create_dir_all(s.path(d)).unwrap();
         }
+        // The tests' own `[env]` variables (T_A, T_<index>, …) are not on ccenv's built-in
+        // allowlist; the user's config.toml allows them, as a user would.
+        s.write(&s.path("cfg/config.toml"), TEST_CONFIG);
         s
     }
 
@@ -122,7 +127,7 @@ impl Sandbox {
     pub fn user_provider(&self, id: &str, base_url: &str, extra: &str) {
         self.write(
             &self.path("cfg/config.toml"),
-            &format!("[providers.{id}]\nbase_url = \"{base_url}\"\nauth = \"bearer\"\n{extra}"),
+            &format!("{TEST_CONFIG}[providers.{id}]\nbase_url = \"{base_url}\"\nauth = \"bearer\"\n{extra}"),
         );
     }
 }

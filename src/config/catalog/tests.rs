@@ -66,7 +66,7 @@ fn generated_presets_equal_the_file_read_by_the_user_config_parser() {
     assert_eq!(all.len(), presets.len());
     for (id, table) in presets {
         let id = id.get_ref().as_ref();
-        let fields = parse_fields(&src, id, src.table(id, table).unwrap()).unwrap_or_else(|e| panic!("{e}"));
+        let fields = parse_fields(&src, id, src.table(id, table).unwrap(), &crate::config::names::refusal).unwrap_or_else(|e| panic!("{e}"));
         let mut p = Provider::empty(id, "preset");
         fields.apply_to(&mut p);
         assert_eq!(all[id], p);
@@ -87,6 +87,10 @@ fn refused_and_misspelt_providers_explain_themselves() {
     assert!(e.contains("Anthropic Messages API"), "{e}");
     assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
     assert!(c.get("openai").is_err());
+    for (alias, id) in super::builtin::ALIASES {
+        assert!(c.provider(id).is_some(), "alias {alias} names no preset {id}");
+    }
+    assert!(c.get("zhipu").unwrap_err().ends_with("did you mean `glm`?"));
 }
 
 #[test]
@@ -125,6 +129,10 @@ fn openai_style_urls_are_refused_with_the_right_endpoint() {
 #[test]
 fn user_providers_add_and_override_field_by_field() {
     let text = r#"
+[env]
+allow = ["EXTRA"]
+credentials = ["CORP_KEY"]
+
 [providers.corp]
 base_url = "https://llm.corp.example/anthropic"
 auth = "x-api-key"
@@ -144,6 +152,8 @@ EXTRA = "1"
     assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
     assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
     assert_eq!(glm.env.get("EXTRA").map(String::as_str), Some("1"));
+    let policy = (c.policy.env_allow.as_slice(), c.policy.env_credentials.as_slice());
+    assert_eq!(policy, (&["EXTRA".to_string()][..], &["CORP_KEY".to_string()][..]));
 }
 
 #[test]
@@ -158,11 +168,18 @@ fn user_config_errors_are_located() {
         ("[providers.x]\nmodle = \"m\"\n", 2, "did you mean `model`?"),
         ("[provider.x]\n", 1, "did you mean `providers`?"),
         ("[providers.X]\n", 1, "only a-z"),
-        ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "run code"),
+        ("[providers.x.env]\nPROMPT_COMMAND = \"id\"\n", 2, "not on the list"),
+        ("[env]\nallow = [\"A-B\"]\n", 2, "not a variable name"),
+        ("[env]\nallow = \"X\"\n", 2, "a list of names"),
     ];
     for (text, line, needle) in cases {
-        let e = Catalog::with_user_config(Path::new("c.toml"), text).unwrap_err();
-        assert_eq!(e.at.line, line, "{e}");
-        assert!(e.message.contains(needle), "{e}");
+        let e = match Catalog::with_user_config(Path::new("c.toml"), text) {
+            Ok(c) => c.get("x").map(|_| ()).unwrap_err(),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(&format!("c.toml:{line}:")), "{e}");
+        assert!(e.contains(needle), "{e}");
     }
+    let c = Catalog::with_user_config(Path::new("c.toml"), "[providers.x]\nmodle = 1\n").unwrap();
+    assert!(c.get("glm").is_ok(), "one broken provider leaves the others usable");
 }

@@ -53,14 +53,25 @@ function global:__ccenv_hook {
     }
 }
 
-if (-not $global:__ccenv_installed) {
-    $global:__ccenv_installed = $true
+# Wraps whatever `prompt` is now, keeping it and $LASTEXITCODE.
+function global:__ccenv_wrap_prompt {
     $global:__ccenv_prompt = $function:prompt
     function global:prompt {
         $exitCode = $global:LASTEXITCODE
         __ccenv_hook
         $global:LASTEXITCODE = $exitCode
         & $global:__ccenv_prompt
+    }
+}
+
+if (-not $global:__ccenv_installed) {
+    $global:__ccenv_installed = $true
+    __ccenv_wrap_prompt
+    # A prompt tool loaded after this line (oh-my-posh, starship) replaces `prompt`
+    # and with it the hook. Whenever PowerShell is idle, a replaced prompt is wrapped
+    # again (a string test; no process starts).
+    $null = Register-EngineEvent -SourceIdentifier PowerShell.OnIdle -Action {
+        if ("$function:prompt" -notmatch '__ccenv_hook') { __ccenv_wrap_prompt }
     }
     # PowerShell 7 also reports every location change, so `cd repo; claude` on one
     # line already sees the provider.
