@@ -8,14 +8,15 @@
 # bench_build: builds the release binary the figures are for and prints its path. On
 # x86_64 Linux it is linked statically (glibc), which spares the dynamic loader's symbol
 # binding, about half of entering a project; `--target` keeps the flag off build scripts
-# and proc-macros, which cannot be static. Elsewhere: the default build.
+# and proc-macros, which cannot be static. Elsewhere: the default build. Either way without
+# the `gateway` feature: its server stack is not the hook's, and need not be compiled.
 bench_build() {
   if [ "$(uname -sm)" = "Linux x86_64" ]; then
-    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q --bin ccenv --target x86_64-unknown-linux-gnu
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -q --no-default-features --bin ccenv --target x86_64-unknown-linux-gnu
     printf '%s
 ' "$PWD/target/x86_64-unknown-linux-gnu/release/ccenv"
   else
-    cargo build --release --locked -q --bin ccenv
+    cargo build --release --locked -q --no-default-features --bin ccenv
     printf '%s
 ' "$PWD/target/release/ccenv"
   fi
