@@ -88,6 +88,11 @@ pub(crate) async fn serve(files: &Files, resolver: Arc<dyn Resolver>, opts: Serv
     files.write_private(&files.state(), &serde_json::to_string(&state)?)?;
     eprintln!("ccenv gateway listening on 127.0.0.1:{port} (pid {})", state.pid);
     let stop = app.clone();
+    // Stream events are small writes: without TCP_NODELAY a burst can wait out the peer's
+    // delayed ACK (40 ms on Linux), which bench/gateway showed as the stream p99.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, crate::server::router(app))
         .with_graceful_shutdown(async move {
             tokio::select! {

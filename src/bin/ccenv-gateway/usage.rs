@@ -56,6 +56,10 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     }
     let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // One record per request: WAL with NORMAL sync costs no fsync per insert (bench/gateway
+    // measured ~4 per request with the default rollback journal) and still never corrupts.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.execute_batch(SCHEMA).with_context(|| format!("preparing {}", path.display()))?;
     Ok(conn)
 }
