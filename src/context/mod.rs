@@ -145,7 +145,9 @@ impl Context {
         if matches!(eval.outcome, Outcome::Applied { .. }) {
             // Most projects have no Claude settings file with an `env`: then nothing to compare.
             let files = claude::read_settings(&eval.settings).0;
-            if let Some(desired) = eval.desired().filter(|_| !files.is_empty()) {
+            if !files.is_empty()
+                && let Some(desired) = eval.desired()
+            {
                 eval.conflicts = claude::conflicts(&files, &desired);
             }
         }
@@ -242,7 +244,8 @@ impl Context {
 
     /// `external`: the state is for a tool that applies and restores it itself (`export`).
     pub(crate) fn plan(&self, eval: &Evaluation, inherited: &Inherited, external: bool) -> Plan {
-        let desired = eval.desired();
+        let old = inherited.snapshot.as_ref();
+        let desired = eval.desired_keeping(|n| old.is_some_and(|s| s.contains_key(n)) || self.var(n).is_some());
         let transition = envdiff::transition(|n| self.var(n), inherited.snapshot.as_ref(), desired.as_ref());
         let (state, snapshot) = match (&transition.snapshot, eval.found()) {
             (Some(snapshot), Some(found)) => {

@@ -50,8 +50,13 @@ pub(crate) struct Evaluation {
 
 impl Evaluation {
     pub(crate) fn desired(&self) -> Option<Vars> {
+        self.desired_keeping(|_| true)
+    }
+
+    /// See `resolve::desired_keeping`.
+    pub(crate) fn desired_keeping(&self, keep: impl Fn(&str) -> bool) -> Option<Vars> {
         match &self.outcome {
-            Outcome::Applied { resolved, key, .. } => Some(resolve::desired(resolved, key)),
+            Outcome::Applied { resolved, key, .. } => Some(resolve::desired_keeping(resolved, key, keep)),
             _ => None,
         }
     }

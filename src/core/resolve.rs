@@ -187,8 +187,15 @@ pub(crate) enum Key {
 
 /// Every variable a project controls: `Some` is set, `None` is removed.
 pub(crate) fn desired(r: &Resolved, key: &Key) -> Vars {
+    desired_keeping(r, key, |_| true)
+}
+
+/// `desired`, listing as removed only the managed names `keep` accepts: the hook keeps
+/// those set now or in the restore state, as removing an unset name changes nothing
+/// (and the managed set is ~100 names).
+pub(crate) fn desired_keeping(r: &Resolved, key: &Key, keep: impl Fn(&str) -> bool) -> Vars {
     let p = &r.provider;
-    let mut d: Vars = names::MANAGED.iter().map(|n| (n.to_string(), None)).collect();
+    let mut d: Vars = names::MANAGED.iter().filter(|n| keep(n)).map(|n| (n.to_string(), None)).collect();
     let mut set = |name: &str, value: &Option<String>| {
         if value.is_some() {
             d.insert(name.to_string(), value.clone());
