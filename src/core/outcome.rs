@@ -50,7 +50,10 @@ pub(crate) struct Evaluation {
 
 impl Evaluation {
     pub(crate) fn desired(&self) -> Option<Vars> {
-        self.desired_keeping(|_| true)
+        match &self.outcome {
+            Outcome::Applied { resolved, key, .. } => Some(resolve::desired(resolved, key)),
+            _ => None,
+        }
     }
 
     /// See `resolve::desired_keeping`.
