@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 const FILE: &str = "data/presets.toml";
 const PROVIDER_KEYS: &[&str] =
-    &["name", "base_url", "auth", "key_optional", "placeholder_key", "key_url", "model", "models", "env"];
+    &["name", "protocol", "base_url", "auth", "key_optional", "placeholder_key", "key_url", "model", "models", "env"];
 const ROLES: [&str; 5] = ["opus", "sonnet", "haiku", "fable", "subagent"];
 
 type Located = Result<(), String>;
@@ -145,6 +145,7 @@ fn presets(src: &Src, value: &Spanned<DeValue<'_>>) -> Result<String, String> {
 
 fn preset(src: &Src, id: &str, t: &DeTable<'_>) -> Result<String, String> {
     let (mut fields, mut auth, mut key_optional) = (Vec::new(), "Bearer", false);
+    let mut protocol = "Anthropic";
     let (mut models, mut env) = ([const { None }; 5], Vec::new());
     for (key, value) in t {
         src.known(key, PROVIDER_KEYS, &format!("in preset `{id}`"))?;
@@ -162,6 +163,16 @@ fn preset(src: &Src, id: &str, t: &DeTable<'_>) -> Result<String, String> {
                 }
             }
             "key_optional" => key_optional = src.boolean(k, value)?,
+            "protocol" => {
+                protocol = match src.string(k, value)?.as_str() {
+                    "anthropic" => "Anthropic",
+                    "openai-chat" => "OpenAiChat",
+                    other => {
+                        let fix = "expected `anthropic` or `openai-chat`";
+                        return Err(src.error(value.span(), format!("unknown protocol `{other}`; {fix}")));
+                    }
+                }
+            }
             "models" => {
                 for (role, model) in src.table(k, value)? {
                     src.known(role, &ROLES, "in [models]")?;
@@ -183,7 +194,7 @@ fn preset(src: &Src, id: &str, t: &DeTable<'_>) -> Result<String, String> {
     }
     let field = |name: &str| opt(fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()));
     Ok(format!(
-        "    Preset {{ id: {id:?}, name: {}, base_url: {}, auth: Auth::{auth}, key_optional: {key_optional}, \
+        "    Preset {{ id: {id:?}, name: {}, protocol: Protocol::{protocol}, base_url: {}, auth: Auth::{auth}, key_optional: {key_optional}, \
          placeholder_key: {}, key_url: {}, model: {}, models: [{}], env: &[{}] }},\n",
         field("name"),
         field("base_url"),

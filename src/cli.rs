@@ -137,6 +137,32 @@ pub enum Command {
         command: Vec<OsString>,
     },
 
+    /// Start, stop or inspect the local gateway (openai-chat providers, fallback chains)
+    #[command(after_help = "Examples:\n  \
+        ccenv gateway status     # running? which provider serves each project, cool-downs\n  \
+        ccenv gateway stop       # until a shell enters a gateway project again\n\n\
+        It starts by itself when a shell enters a project that needs it or `ccenv exec` runs one.")]
+    Gateway {
+        #[command(subcommand)]
+        action: GatewayAction,
+    },
+
+    /// Requests and tokens through the gateway, per project, provider, model or day
+    #[command(after_help = "Examples:\n  \
+        ccenv usage                       # last 7 days, per project\n  \
+        ccenv usage --since 30d --by provider\n  \
+        ccenv usage --by day --json")]
+    Usage {
+        /// How far back: 30m, 12h, 7d, 2w
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// project, provider, model or day
+        #[arg(long, default_value = "project")]
+        by: String,
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Write a commented .claude-provider.toml here and allow it
     #[command(after_help = "Examples:\n  \
         ccenv init glm\n  \
@@ -260,4 +286,17 @@ pub enum ClaudeSettingsAction {
     /// Take out exactly what `write` put in, restoring earlier values
     #[command(after_help = "Example:\n  ccenv claude-settings remove")]
     Remove,
+}
+
+#[derive(Subcommand)]
+pub enum GatewayAction {
+    /// Start it in the background (once per user; no-op when it runs)
+    Start,
+    /// Stop it
+    Stop,
+    /// Is it running, and which provider serves each project?
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }

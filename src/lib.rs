@@ -21,6 +21,8 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 mod context;
+/// What `ccenv-gateway` asks of the library: a project's upstreams under the hook's rules.
+pub use context::route;
 pub mod core;
 mod doctor;
 mod output;

@@ -33,8 +33,9 @@ fn init_writes_a_commented_file_allows_it_and_names_the_next_step() {
     assert!(!again.status.success() && stderr(&again).contains("--force"));
     let typo = sb.ccenv(&sb.work("other"), &["init", "kimi-code"]);
     assert!(stderr(&typo).contains("did you mean `kimi-coding`?"), "{}", stderr(&typo));
-    let groq = sb.ccenv(&sb.work("other"), &["init", "groq"]);
-    assert!(stderr(&groq).contains("Claude Code speaks the Anthropic Messages API"), "{}", stderr(&groq));
+    let xai = sb.ccenv(&sb.work("other"), &["init", "xai"]);
+    let why = stderr(&xai);
+    assert!(why.contains("Claude Code speaks the Anthropic Messages API") && why.contains("protocol = \"openai-chat\""), "{why}");
 }
 
 #[test]

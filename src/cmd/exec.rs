@@ -35,6 +35,9 @@ pub(crate) fn run(command: Vec<OsString>) -> Result<i32> {
     }
     let plan = ctx.plan(&eval, &inherited, false);
     plan.save(&ctx.paths)?;
+    if let Some(why) = ctx.start_gateway(&eval, true) {
+        bail!("{why}; not running {program:?} without it");
+    }
     let use_settings = claude::is_claude(program) && !eval.conflicts.is_empty();
     let handled = if use_settings { eval.conflict_notices() } else { Vec::new() };
     for m in plan.messages.iter().filter(|m| !handled.contains(m)) {

@@ -15,7 +15,7 @@ pub(crate) fn run(shell: Option<ShellName>, json: bool, blank_removed: bool) -> 
     let (inherited, eval) = ctx.here();
     let plan = ctx.plan(&eval, &inherited, true);
     plan.save(&ctx.paths)?;
-    for m in &plan.messages {
+    for m in plan.messages.iter().chain(&ctx.start_gateway(&eval, false)) {
         say(m);
     }
     let mut ops = ctx.ops(&plan);

@@ -59,6 +59,7 @@ fn change(
                 Err(e) => messages.push(e.to_string()),
             }
             messages.extend(plan.messages);
+            messages.extend(ctx.start_gateway(eval, false));
             if ctx.var("CCENV_QUIET").is_none_or(|v| v.is_empty())
                 && let Some(a) = ctx.announcement(eval, inherited)
             {

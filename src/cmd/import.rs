@@ -88,7 +88,9 @@ pub(crate) fn run(opts: Options) -> Result<()> {
     let found = read(settings_path)?;
     let mut catalog = ctx.catalog()?;
     if let Some(url) = &found.base_url {
-        catalog.check_base_url(url).map_err(|m| anyhow!("{}: {m}", found.path.display()))?;
+        catalog
+            .check_base_url(url, crate::config::provider::Protocol::Anthropic)
+            .map_err(|m| anyhow!("{}: {m}", found.path.display()))?;
     }
     let id = provider_id(&opts, &found, &catalog)?;
     let config = user_provider(paths, &found, &id, &mut catalog)?;

@@ -8,6 +8,7 @@ mod deny;
 mod doctor;
 mod exec;
 mod export;
+mod gateway;
 mod hook;
 pub mod hook_env;
 mod import;
@@ -40,6 +41,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Completions { shell } => ok(completions::run(shell)),
         Command::Man => ok(man::run()),
         Command::Exec { command } => exec::run(command),
+        Command::Gateway { action } => gateway::run(action),
+        Command::Usage { since, by, json } => gateway::usage(&since, &by, json),
         Command::Init { provider, model, force } => ok(init::run(&provider, model, force)),
         Command::Providers { json } => ok(providers::run(json)),
         Command::Key { action } => ok(key::run(action)),

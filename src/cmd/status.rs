@@ -46,6 +46,10 @@ fn text(report: &Value) -> String {
     if let Some(p) = report.get("provider") {
         provider_lines(p, &mut lines);
     }
+    if let Some(g) = report.get("gateway") {
+        let s = |k: &str| g.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+        lines.push(("gateway", format!("{} — {}", s("url"), s("state"))));
+    }
     if let Some(ignored) = report.get("ignored").and_then(|f| f.as_array()) {
         lines.extend(ignored.iter().filter_map(|f| f.as_str()).map(|f| ("ignored", f.to_string())));
     }
@@ -100,6 +104,9 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
         let files: Vec<String> = eval.conflicts.iter().map(|c| tilde(&c.path.to_string_lossy())).collect();
         r.insert("claude".into(), format!("{} override this project: {sends}", files.join(", ")).into());
     }
+    if let Outcome::Applied { found, resolved, key: Key::Gateway { url, .. } } = &eval.outcome {
+        r.insert("gateway".into(), gateway_json(ctx, &found.root, resolved, url));
+    }
     let shell = match (&inherited.state, ctx.var(names::PROVIDER)) {
         (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
         (Some(s), None) => format!("applied in this shell from {}", s.root),
@@ -120,6 +127,40 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
     Value::Object(r)
 }
 
+/// The gateway's address for this project and, when it runs, who serves it and which
+/// of the chain cool down (asked of `ccenv-gateway status`, which proves it holds the token).
+fn gateway_json(ctx: &Context, root: &std::path::Path, r: &Resolved, url: &str) -> Value {
+    let chain: Vec<&str> = std::iter::once(&r.provider.id)
+        .chain(r.fallbacks.iter().map(|f| &f.provider.id))
+        .map(String::as_str)
+        .collect();
+    let live = crate::store::gateway::running(&ctx.paths.data_dir, ctx.gateway_port()).is_some();
+    let status = live.then(gateway_status).flatten();
+    let state = match &status {
+        None if !live => {
+            "not running (starts when a shell enters this project, or `ccenv gateway start`)".to_string()
+        }
+        None => "running, not answering `ccenv gateway status`".to_string(),
+        Some(v) => {
+            let serving = v["serving"][root.to_string_lossy().as_ref()].as_str().unwrap_or("nobody yet");
+            let mut s = format!("running; serving: {serving}");
+            for id in &chain {
+                if let Some(secs) = v["upstreams"][*id]["cooling_secs"].as_u64() {
+                    s.push_str(&format!("; {id} cooling down for {secs}s"));
+                }
+            }
+            s
+        }
+    };
+    json!({ "url": url, "running": live, "chain": chain, "state": state })
+}
+
+fn gateway_status() -> Option<Value> {
+    let program = crate::store::gateway::program().ok()?;
+    let out = std::process::Command::new(program).args(["status", "--json"]).output().ok()?;
+    serde_json::from_slice(&out.stdout).ok()
+}
+
 fn provider_json(resolved: &Resolved, key: &Key) -> Value {
     let p = &resolved.provider;
     let (key_text, key_source) = match key {
@@ -128,6 +169,7 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
         Key::NotNeeded => ("none needed".into(), None),
         Key::OwnLogin(_) => ("none stored: your Claude login (/login) is used".into(), None),
         Key::Missing { why } => (format!("missing: {why}"), None),
+        Key::Gateway { .. } => ("kept by the gateway (the shell holds only the gateway token)".into(), None),
     };
     json!({
         "id": p.id, "name": p.name, "origin": p.origin,
@@ -141,5 +183,8 @@ fn provider_json(resolved: &Resolved, key: &Key) -> Value {
         },
         "model_sources": resolved.sources,
         "env": p.env,
+        "protocol": p.protocol,
+        "fallback": resolved.fallbacks.iter().map(|f| f.provider.id.clone()).collect::<Vec<_>>(),
+        "gateway": match key { Key::Gateway { url, .. } => Some(url.clone()), _ => None },
     })
 }

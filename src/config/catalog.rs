@@ -8,7 +8,11 @@ use std::path::Path;
 use crate::config::diagnostic::{Diagnostic, Source, suggest};
 use crate::config::names;
 use crate::config::policy::{Policy, parse_policy};
-use crate::config::provider::{Provider, ProviderFields, is_valid_id, parse_fields};
+use crate::config::provider::{Protocol, Provider, ProviderFields, is_valid_id, parse_fields};
+
+/// The way to use an OpenAI-only endpoint, named wherever one is refused.
+const OPENAI_CHAT_HINT: &str = "set `protocol = \"openai-chat\"` in a user provider in config.toml \
+     (ccenv then serves it through its local gateway)";
 
 mod builtin;
 use builtin::{from_preset, preset};
@@ -57,7 +61,7 @@ impl Catalog {
                         let check = |n: &str| names::refusal_with(n, allow);
                         let fields =
                             src.table(id_str, table).and_then(|t| parse_fields(&src, id_str, t, &check));
-                        match fields.and_then(|f| catalog.check_fields(&f).map(|()| f)) {
+                        match fields.and_then(|f| catalog.check_fields(id_str, &f).map(|()| f)) {
                             Ok(f) => catalog.add_user(id_str, f),
                             Err(d) => {
                                 catalog.user.remove(id_str);
@@ -104,9 +108,10 @@ impl Catalog {
         self.user.insert(id.to_string(), p);
     }
 
-    fn check_fields(&self, fields: &ProviderFields) -> Result<(), Diagnostic> {
+    fn check_fields(&self, id: &str, fields: &ProviderFields) -> Result<(), Diagnostic> {
+        let preset = self.provider(id).map_or(Protocol::Anthropic, |p| p.protocol);
         if let Some(url) = &fields.base_url {
-            self.check_base_url(&url.value).map_err(|m| url.error(m))?;
+            self.check_base_url(&url.value, fields.protocol.unwrap_or(preset)).map_err(|m| url.error(m))?;
         }
         Ok(())
     }
@@ -127,9 +132,7 @@ impl Catalog {
             );
             match r.use_instead {
                 Some(u) => m.push_str(&format!("; use `{u}`")),
-                None => {
-                    m.push_str("; put a translating proxy in front of it and name that in a user provider")
-                }
+                None => m.push_str(&format!("; for its OpenAI-compatible endpoint, {OPENAI_CHAT_HINT}")),
             }
             return Err(m);
         }
@@ -144,13 +147,17 @@ impl Catalog {
         Err(m)
     }
 
-    /// Refuses base URLs that cannot work as `ANTHROPIC_BASE_URL`, naming the right one.
-    pub fn check_base_url(&self, url: &str) -> Result<(), String> {
+    /// Refuses base URLs that cannot work for `protocol`: for Anthropic ones, those that
+    /// cannot be `ANTHROPIC_BASE_URL`, naming the right one.
+    pub fn check_base_url(&self, url: &str, protocol: Protocol) -> Result<(), String> {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(format!("base_url `{url}` must start with https:// or http://"));
         }
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(format!("base_url {url:?} contains spaces or control characters"));
+        }
+        if protocol == Protocol::OpenAiChat {
+            return Ok(());
         }
         let norm = url.trim_end_matches('/').to_ascii_lowercase();
         // Tencent's and Zhipu's cURL examples print the full request URL.
@@ -172,7 +179,7 @@ impl Catalog {
                     Some(u) => format!("base_url `{url}` {openai}. Use `{u}`"),
                     None => format!(
                         "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: \
-                         put a translating proxy in front of it"
+                         {OPENAI_CHAT_HINT}"
                     ),
                 });
             }

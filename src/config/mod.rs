@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod diagnostic;
+pub mod fallback;
 pub mod names;
 pub mod policy;
 pub mod project;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::config::diagnostic::{Diagnostic, Located, Location, Source};
+use crate::config::fallback::Fallback;
 use crate::config::provider::{self, Roles};
 use crate::core::hex;
 
@@ -47,9 +48,15 @@ pub struct Settings {
     /// Where each `[env]` name was written: the allowlist check needs the user's config,
     /// so it runs in `resolve`, and its error points here.
     pub env_names: Vec<Located<String>>,
+    /// Providers the gateway tries after this one (config/fallback.rs).
+    pub fallback: Option<Vec<Fallback>>,
+    /// `gateway = true`: served through ccenv's local gateway even when nothing needs it,
+    /// so the key stays out of the shell.
+    pub gateway: Option<bool>,
 }
 
-const KEYS: &[&str] = &["provider", "model", "credential", "base_url", "auth", "models", "env"];
+const KEYS: &[&str] =
+    &["provider", "model", "credential", "base_url", "auth", "models", "env", "fallback", "gateway"];
 
 impl Settings {
     /// `self` with every field `over` sets replaced; tables merge key by key.
@@ -62,6 +69,8 @@ impl Settings {
         self.models.overlay(&over.models);
         self.env.extend(over.env);
         self.env_names.extend(over.env_names);
+        self.fallback = over.fallback.or(self.fallback);
+        self.gateway = over.gateway.or(self.gateway);
         self
     }
 }
@@ -225,13 +234,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, Diagnostic> {
                     s.env_names.push(name);
                 }
             }
+            "fallback" => s.fallback = Some(crate::config::fallback::parse(&src, value)?),
+            "gateway" => s.gateway = Some(src.boolean(k, value)?),
             _ => return Err(src.unknown_key(key, KEYS, "in the project file")),
         }
     }
     Ok(s)
 }
 
-fn parse_credential(value: &str) -> Result<Credential, String> {
+pub(crate) fn parse_credential(value: &str) -> Result<Credential, String> {
     if let Some(var) = value.strip_prefix("env:") {
         return if crate::config::names::is_valid(var) {
             Ok(Credential::Env(var.to_string()))

@@ -39,6 +39,17 @@ impl Auth {
     }
 }
 
+/// The API an endpoint speaks. Claude Code speaks only Anthropic Messages; an
+/// `openai-chat` provider is served through ccenv's local gateway, which translates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum Protocol {
+    #[default]
+    #[serde(rename = "anthropic")]
+    Anthropic,
+    #[serde(rename = "openai-chat")]
+    OpenAiChat,
+}
+
 /// Model per Claude Code role; `None` falls back (see `resolve`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Roles {
@@ -85,6 +96,7 @@ pub struct Provider {
     pub id: String,
     pub name: Option<String>,
     pub base_url: Option<String>,
+    pub protocol: Protocol,
     pub auth: Auth,
     pub key_optional: bool,
     pub placeholder_key: Option<String>,
@@ -101,6 +113,7 @@ pub struct Provider {
 pub(crate) struct ProviderFields {
     name: Option<String>,
     pub(crate) base_url: Option<Located<String>>,
+    pub(crate) protocol: Option<Protocol>,
     auth: Option<Auth>,
     key_optional: Option<bool>,
     placeholder_key: Option<String>,
@@ -110,8 +123,18 @@ pub(crate) struct ProviderFields {
     env: BTreeMap<String, String>,
 }
 
-const PROVIDER_KEYS: &[&str] =
-    &["name", "base_url", "auth", "key_optional", "placeholder_key", "key_url", "model", "models", "env"];
+const PROVIDER_KEYS: &[&str] = &[
+    "name",
+    "base_url",
+    "protocol",
+    "auth",
+    "key_optional",
+    "placeholder_key",
+    "key_url",
+    "model",
+    "models",
+    "env",
+];
 
 impl Provider {
     pub(crate) fn empty(id: &str, origin: &'static str) -> Provider {
@@ -119,6 +142,7 @@ impl Provider {
             id: id.to_string(),
             name: None,
             base_url: None,
+            protocol: Protocol::Anthropic,
             auth: Auth::Bearer,
             key_optional: false,
             placeholder_key: None,
@@ -136,7 +160,7 @@ impl ProviderFields {
         macro_rules! take {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v.into(); } )* };
         }
-        take!(name, auth, key_optional, placeholder_key, key_url, model);
+        take!(name, protocol, auth, key_optional, placeholder_key, key_url, model);
         if let Some(u) = self.base_url {
             p.base_url = Some(u.value);
         }
@@ -166,6 +190,7 @@ pub(crate) fn parse_fields(
         match k {
             "name" => f.name = Some(src.string(k, value)?.value),
             "base_url" => f.base_url = Some(src.string(k, value)?),
+            "protocol" => f.protocol = Some(parse_protocol(src.string(k, value)?)?),
             "auth" => f.auth = Some(parse_auth(src.string(k, value)?)?),
             "key_optional" => f.key_optional = Some(src.boolean(k, value)?),
             "placeholder_key" => f.placeholder_key = Some(src.string(k, value)?.value),
@@ -182,6 +207,21 @@ pub(crate) fn parse_fields(
         }
     }
     Ok(f)
+}
+
+fn parse_protocol(s: Located<String>) -> Result<Protocol, Diagnostic> {
+    match s.value.as_str() {
+        "anthropic" => Ok(Protocol::Anthropic),
+        "openai-chat" => Ok(Protocol::OpenAiChat),
+        other => {
+            let mut m = format!("unknown protocol `{other}`");
+            match suggest(other, ["anthropic", "openai-chat"]) {
+                Some(g) => m.push_str(&format!("; did you mean `{g}`?")),
+                None => m.push_str("; expected `anthropic` or `openai-chat`"),
+            }
+            Err(s.error(m))
+        }
+    }
 }
 
 pub(crate) fn parse_auth(s: Located<String>) -> Result<Auth, Diagnostic> {

@@ -192,7 +192,8 @@ impl Context {
             Trust::Unknown => return Outcome::Blocked { found, changed: false },
             Trust::Changed | Trust::Denied => return Outcome::Blocked { found, changed: true },
         }
-        let key = self.lookup_key(&resolved, before);
+        let key =
+            if resolved.gateway { self.gateway_key(&found.root) } else { self.lookup_key(&resolved, before) };
         Outcome::Applied { found, resolved: Box::new(resolved), key }
     }
 
@@ -206,7 +207,30 @@ impl Context {
         }
     }
 
-    fn lookup_key(&self, r: &Resolved, before: Option<&Vars>) -> Key {
+    /// A gateway project's shell holds the gateway's address and token; the provider's
+    /// key is looked up by the gateway, per request.
+    fn gateway_key(&self, root: &Path) -> Key {
+        match crate::store::gateway::token(&self.paths.data_dir) {
+            Ok(token) => Key::Gateway { url: crate::store::gateway::url(self.gateway_port(), root), token },
+            Err(e) => Key::Missing { why: format!("{e:#}") },
+        }
+    }
+
+    /// For a gateway project: starts the gateway unless its state file names a live
+    /// process (the whole cost when it runs). `wait` until it is up; the hook does not.
+    pub(crate) fn start_gateway(&self, eval: &Evaluation, wait: bool) -> Option<String> {
+        let Outcome::Applied { key: Key::Gateway { .. }, .. } = &eval.outcome else {
+            return None;
+        };
+        let started = crate::store::gateway::ensure_running(&self.paths.data_dir, self.gateway_port(), wait);
+        started.err().map(|e| format!("the gateway is not running: {e:#}"))
+    }
+
+    pub(crate) fn gateway_port(&self) -> u16 {
+        crate::store::gateway::port(|n| self.var(n))
+    }
+
+    pub(crate) fn lookup_key(&self, r: &Resolved, before: Option<&Vars>) -> Key {
         let Some(credential) = &r.credential else {
             return Key::NotNeeded;
         };
@@ -299,5 +323,6 @@ impl Plan {
     }
 }
 
+pub mod route;
 #[cfg(test)]
 mod tests;

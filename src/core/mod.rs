@@ -3,6 +3,7 @@
 //! the operations from the environment now to that, and back; `outcome` is what
 //! applies in a directory and the one place it is put into words.
 
+pub(crate) mod chain;
 pub(crate) mod envdiff;
 pub(crate) mod outcome;
 pub mod resolve;

@@ -10,7 +10,7 @@ use crate::core::envdiff::Vars;
 use crate::config::diagnostic::Diagnostic;
 use crate::config::names;
 use crate::config::project::{Credential, Settings};
-use crate::config::provider::{Auth, Catalog, Provider, Roles};
+use crate::config::provider::{Auth, Catalog, Protocol, Provider, Roles};
 
 /// What a project asks for once its provider is looked up: the provider with the
 /// project's endpoint, models and `[env]` laid over it, and where its key comes from.
@@ -19,6 +19,11 @@ use crate::config::provider::{Auth, Catalog, Provider, Roles};
 pub struct Resolved {
     pub provider: Provider,
     pub credential: Option<Credential>,
+    /// Tried in order by the gateway when this provider fails before answering.
+    pub fallbacks: Vec<Resolved>,
+    /// Served through ccenv's local gateway: an `openai-chat` provider, a fallback
+    /// chain, or `gateway = true`. The shell then holds the gateway's token, never a key.
+    pub gateway: bool,
     /// Where each model slot (main, opus, sonnet, haiku, subagent) comes from:
     /// "file", "preset", "config" (a provider of config.toml) or "server" (nothing sent).
     pub sources: BTreeMap<&'static str, &'static str>,
@@ -48,7 +53,7 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
     check_policy(settings, catalog)?;
     let base_url = match &settings.base_url {
         Some(u) => {
-            catalog.check_base_url(&u.value).map_err(|m| u.error(m))?;
+            catalog.check_base_url(&u.value, p.protocol).map_err(|m| u.error(m))?;
             Some(u.value.clone())
         }
         None => p.base_url.clone(),
@@ -93,7 +98,15 @@ pub fn resolve(settings: &Settings, catalog: &Catalog) -> Result<Resolved, Diagn
     provider.models = models;
     provider.env = env;
     provider.auth = auth;
-    Ok(Resolved { provider, credential, sources })
+    let fallbacks = settings
+        .fallback
+        .iter()
+        .flatten()
+        .map(|f| crate::core::chain::fallback(f, catalog))
+        .collect::<Result<Vec<_>, _>>()?;
+    let gateway =
+        settings.gateway == Some(true) || provider.protocol == Protocol::OpenAiChat || !fallbacks.is_empty();
+    Ok(Resolved { provider, credential, fallbacks, gateway, sources })
 }
 
 /// What only the user's config.toml can allow: `[env]` names beyond the built-in
@@ -136,14 +149,21 @@ pub fn host_of(url: &str) -> &str {
 
 pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Destination {
     let p = &r.provider;
-    let url = p.base_url.as_deref().unwrap_or(OFFICIAL_ENDPOINT);
+    let (key, url) = key_and_url(r);
     let host = host_of(url);
-    let key = match &r.credential {
-        Some(c) => format!("the key from {}", c.describe()),
-        None => "no key".into(),
-    };
-    let summary = format!("Claude Code here will send {key} to {host} ({url}), and to no other host");
     let mut warnings = Vec::new();
+    let summary = if r.gateway {
+        // The shell holds only the gateway token; the gateway sends each provider's key.
+        let mut s = format!("ccenv's local gateway will send {key} to {host} ({url})");
+        for f in &r.fallbacks {
+            let (fkey, furl) = key_and_url(f);
+            s.push_str(&format!("; if that fails, {fkey} to {} ({furl})", host_of(furl)));
+            warnings.extend(borrowed_key(f, catalog, host_of(furl)));
+        }
+        s + ", and to no other host"
+    } else {
+        format!("Claude Code here will send {key} to {host} ({url}), and to no other host")
+    };
     let standard = catalog.provider(&p.id).map(|c| c.base_url.unwrap_or_else(|| OFFICIAL_ENDPOINT.to_string()));
     if let (Some(own), Some(standard)) = (&settings.base_url, standard)
         && own.value.trim_end_matches('/') != standard.trim_end_matches('/')
@@ -155,14 +175,29 @@ pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Dest
             host_of(&standard)
         ));
     }
-    if let Some(Credential::Store(name)) = &r.credential
-        && name != &p.id
-        && catalog.provider(name).is_some()
-    {
-        warnings
-            .push(format!("warning: this file sends your key for provider `{name}` to {host} ({})", p.id));
-    }
+    warnings.extend(borrowed_key(r, catalog, host));
     Destination { summary, warnings }
+}
+
+fn key_and_url(r: &Resolved) -> (String, &str) {
+    let key = match &r.credential {
+        Some(c) => format!("the key from {}", c.describe()),
+        None => "no key".into(),
+    };
+    (key, r.provider.base_url.as_deref().unwrap_or(OFFICIAL_ENDPOINT))
+}
+
+/// A project that names another provider's stored key for this one.
+fn borrowed_key(r: &Resolved, catalog: &Catalog, host: &str) -> Option<String> {
+    match &r.credential {
+        Some(Credential::Store(name)) if name != &r.provider.id && catalog.provider(name).is_some() => {
+            Some(format!(
+                "warning: this file sends your key for provider `{name}` to {host} ({})",
+                r.provider.id
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// The key that will be exported, and where it came from.
@@ -183,6 +218,12 @@ pub(crate) enum Key {
     Missing {
         why: String,
     },
+    /// A gateway project: the shell gets the gateway's address for this project and the
+    /// per-user gateway token; the provider's key stays with the gateway.
+    Gateway {
+        url: String,
+        token: String,
+    },
 }
 
 /// Every variable a project controls: `Some` is set, `None` is removed.
@@ -201,7 +242,13 @@ pub(crate) fn desired_keeping(r: &Resolved, key: &Key, keep: impl Fn(&str) -> bo
             d.insert(name.to_string(), value.clone());
         }
     };
-    set(names::BASE_URL, &p.base_url);
+    match key {
+        Key::Gateway { url, token } => {
+            set(names::BASE_URL, &Some(url.clone()));
+            set(names::AUTH_TOKEN, &Some(token.clone()));
+        }
+        _ => set(names::BASE_URL, &p.base_url),
+    }
     set(names::MODEL, &p.model);
     set(names::OPUS_MODEL, &p.models.opus);
     set(names::SONNET_MODEL, &p.models.sonnet);

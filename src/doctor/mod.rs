@@ -163,6 +163,9 @@ fn provider(r: &Resolved, key: &Key) -> Check {
         Key::Placeholder(v) => check("provider", Status::Ok, summary(&format!("placeholder `{v}`"))),
         Key::NotNeeded => check("provider", Status::Ok, summary("not needed")),
         Key::OwnLogin(_) => check("provider", Status::Ok, summary("none stored: your Claude login (/login)")),
+        Key::Gateway { url, .. } => {
+            check("provider", Status::Ok, summary(&format!("kept by the gateway at {url}")))
+        }
         Key::Missing { why } => {
             check("provider", Status::Problem, summary("missing")).why(why.clone()).fix(match &r.credential {
                 Some(crate::config::project::Credential::Env(var)) => {

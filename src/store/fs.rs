@@ -27,27 +27,21 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
     private_dir(dir)?;
-    let tmp = temp_name(path);
-    let result = (|| -> Result<()> {
-        let mut f = private_options().open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    write_then_rename(path, bytes, &private_options())
 }
 
 /// Replaces `path` with a new file holding `bytes` (mode from the umask, as an editor
 /// would make it), by rename: a symlink at `path` is replaced, never written through, and
 /// the folder's permissions are left alone (it is the user's project, not a store).
 pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_then_rename(path, bytes, OpenOptions::new().write(true).create_new(true))
+}
+
+/// The temporary file is removed when any step fails, so a full disk leaves no debris.
+fn write_then_rename(path: &Path, bytes: &[u8], options: &OpenOptions) -> Result<()> {
     let tmp = temp_name(path);
     let result = (|| -> Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;

@@ -3,6 +3,7 @@
 //! (`fs`).
 
 pub(crate) mod fs;
+pub mod gateway;
 pub(crate) mod keys;
 pub(crate) mod paths;
 pub mod snapshots;

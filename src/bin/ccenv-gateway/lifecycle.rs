@@ -138,7 +138,8 @@ pub(crate) async fn detach(files: &Files, serve_args: &[std::ffi::OsString]) -> 
     let log = std::fs::OpenOptions::new().create(true).append(true).open(files.log())?;
     let mut cmd = std::process::Command::new(exe);
     cmd.args(serve_args).stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
-    new_session(&mut cmd);
+    // The same detachment the hook uses when it starts the gateway.
+    ccenv::store::gateway::detached(&mut cmd);
     let child = cmd.spawn().context("cannot start the gateway")?;
     let token = files.load_or_create_token()?;
     for _ in 0..100 {
@@ -151,27 +152,6 @@ pub(crate) async fn detach(files: &Files, serve_args: &[std::ffi::OsString]) -> 
         }
     }
     bail!("the gateway (pid {}) did not come up within 5s; see {}", child.id(), files.log().display())
-}
-
-#[cfg(unix)]
-fn new_session(cmd: &mut std::process::Command) {
-    use std::os::unix::process::CommandExt;
-    // Its own session: closing the terminal that started it does not end it.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-}
-
-#[cfg(windows)]
-fn new_session(cmd: &mut std::process::Command) {
-    use std::os::windows::process::CommandExt;
-    const DETACHED_PROCESS: u32 = 0x0000_0008;
-    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
-    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
-    cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW);
 }
 
 pub(crate) async fn stop(files: &Files) -> Result<()> {

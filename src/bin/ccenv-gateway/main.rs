@@ -1,12 +1,13 @@
 //! `ccenv-gateway`: the local gateway that lets Claude Code use OpenAI-protocol
 //! providers and fail over between providers, with upstream keys kept out of every
 //! environment. A separate binary so the per-prompt `ccenv hook-env` path links none
-//! of it; `ccenv` will start it and read its usage by running this program.
+//! of it; `ccenv` starts it and reads its usage by running this program.
 
 mod app;
 mod failover;
 mod files;
 mod lifecycle;
+mod project_routes;
 mod relay;
 mod report;
 mod route;
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -57,7 +58,7 @@ enum Command {
 #[derive(clap::Args)]
 struct ServeArgs {
     /// DEVELOPMENT AND TEST AID: fixed routes from a TOML file instead of ccenv's
-    /// project rules (see routes_file.rs for the format).
+    /// project rules (see routes_file.rs for the format). Without it: ccenv's rules.
     #[arg(long, value_name = "FILE")]
     routes: Option<PathBuf>,
     /// Port on 127.0.0.1 (0 picks a free one); default CCENV_GATEWAY_PORT, else per user.
@@ -127,12 +128,12 @@ fn port(args: &ServeArgs) -> Result<u16> {
 }
 
 async fn serve(files: &files::Files, args: ServeArgs) -> Result<()> {
-    let Some(routes) = &args.routes else {
-        bail!("no project rules yet: pass --routes FILE (a development aid) until ccenv wires the gateway in");
-    };
     let port = port(&args)?;
     if args.detach {
-        let mut forward: Vec<std::ffi::OsString> = vec!["serve".into(), "--routes".into(), std::path::absolute(routes)?.into()];
+        let mut forward: Vec<std::ffi::OsString> = vec!["serve".into()];
+        if let Some(routes) = &args.routes {
+            forward.extend(["--routes".into(), std::path::absolute(routes)?.into()]);
+        }
         for (flag, value) in [
             ("--port", u64::from(port)),
             ("--first-byte-timeout", args.first_byte_timeout),
@@ -143,7 +144,10 @@ async fn serve(files: &files::Files, args: ServeArgs) -> Result<()> {
         }
         return lifecycle::detach(files, &forward).await;
     }
-    let resolver: Arc<dyn route::Resolver> = Arc::new(routes_file::RoutesFile::load(routes)?);
+    let resolver: Arc<dyn route::Resolver> = match &args.routes {
+        Some(routes) => Arc::new(routes_file::RoutesFile::load(routes)?),
+        None => Arc::new(project_routes::ProjectRoutes),
+    };
     let timeouts = app::Timeouts {
         connect: Duration::from_secs(args.connect_timeout),
         first_byte: Duration::from_secs(args.first_byte_timeout),

@@ -42,7 +42,7 @@ fn presets_parse_and_every_endpoint_passes_our_own_check() {
     for p in all.values() {
         assert!(is_valid_id(&p.id), "{}", p.id);
         if let Some(url) = &p.base_url {
-            c.check_base_url(url).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
+            c.check_base_url(url, p.protocol).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
         } else {
             assert_eq!(p.id, "anthropic", "only the official preset has no endpoint");
         }
@@ -83,10 +83,16 @@ fn a_user_provider_may_take_a_refused_id() {
 #[test]
 fn refused_and_misspelt_providers_explain_themselves() {
     let c = Catalog::builtin();
-    let e = c.get("groq").unwrap_err();
-    assert!(e.contains("Anthropic Messages API"), "{e}");
+    let e = c.get("xai").unwrap_err();
+    assert!(e.contains("Anthropic Messages API") && e.contains("protocol = \"openai-chat\""), "{e}");
     assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
-    assert!(c.get("openai").is_err());
+    let e = c.get("qianfan").unwrap_err();
+    assert!(e.contains("use `qianfan-coding`") && !e.contains("openai-chat"), "where an Anthropic endpoint exists, it is named: {e}");
+    for id in ["groq", "together", "nvidia", "openai"] {
+        let p = c.get(id).unwrap();
+        assert_eq!(p.protocol, Protocol::OpenAiChat, "{id}");
+        assert!(p.base_url.as_deref().unwrap().ends_with("/v1"), "{id}");
+    }
     for (alias, id) in super::builtin::ALIASES {
         assert!(c.provider(id).is_some(), "alias {alias} names no preset {id}");
     }
@@ -109,10 +115,13 @@ fn openai_style_urls_are_refused_with_the_right_endpoint() {
         ("https://gateway.example/anthropic/v1", Some("https://gateway.example/anthropic")),
     ];
     for (url, right) in cases {
-        let e = c.check_base_url(url).unwrap_err();
+        let e = c.check_base_url(url, Protocol::Anthropic).unwrap_err();
         if let Some(r) = right {
-            assert!(e.contains(r), "{url}: {e}");
+            assert!(e.contains(r) && !e.contains("openai-chat"), "{url}: {e}");
+        } else if url.contains("groq") {
+            assert!(e.contains("protocol = \"openai-chat\""), "{url}: {e}");
         }
+        assert_eq!(c.check_base_url(url, Protocol::OpenAiChat), Ok(()), "{url}");
     }
     for ok in [
         "https://api.deepseek.com/anthropic",
@@ -120,10 +129,10 @@ fn openai_style_urls_are_refused_with_the_right_endpoint() {
         "http://127.0.0.1:9/",
         "https://llm.corp.example/anthropic",
     ] {
-        assert_eq!(c.check_base_url(ok), Ok(()), "{ok}");
+        assert_eq!(c.check_base_url(ok, Protocol::Anthropic), Ok(()), "{ok}");
     }
-    assert!(c.check_base_url("ftp://x").is_err());
-    assert!(c.check_base_url("https://x/\n").is_err());
+    assert!(c.check_base_url("ftp://x", Protocol::Anthropic).is_err());
+    assert!(c.check_base_url("https://x/\n", Protocol::Anthropic).is_err());
 }
 
 #[test]

@@ -1,0 +1,182 @@
+//! The gateway wired into ccenv: a project that needs it (an `openai-chat` provider, a
+//! `fallback` chain) gets it from the real hook in a real shell and from `ccenv exec`,
+//! and the real Claude Code talks through it to loopback fake providers. The gateway
+//! here runs ccenv's own project rules (no `--routes`).
+
+mod common;
+#[allow(dead_code)]
+#[path = "common/gateway.rs"]
+mod gw;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::server::Server;
+use common::{CCENV, Sandbox, Shell, have};
+use gw::{body_json, openai, rate_limited};
+
+const UPSTREAM_KEY: &str = "sk-upstream-secret-groq-0123456789";
+const FALLBACK_KEY: &str = "sk-upstream-secret-backup-0123456789";
+
+/// A port of its own per test, as `CCENV_GATEWAY_PORT` (the default is per user).
+fn free_port() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string()
+}
+
+/// The gateway the hook or `exec` started outlives the test unless stopped.
+struct StopOnDrop<'a>(&'a Sandbox);
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new(gw::GATEWAY).arg("stop").env_clear().envs(self.0.base_env()).output();
+    }
+}
+
+fn claude_env(port: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CCENV_GATEWAY_PORT", port.to_string()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
+        ("DISABLE_AUTOUPDATER", "1".into()),
+    ]
+}
+
+fn token(sb: &Sandbox) -> String {
+    std::fs::read_to_string(sb.path("data/gateway.token")).unwrap().trim().to_string()
+}
+
+fn expected_url(port: &str, root: &Path) -> String {
+    use base64::Engine;
+    let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(root.to_str().unwrap());
+    format!("http://127.0.0.1:{port}/p/{enc}")
+}
+
+/// `provider = "groq"` with the preset's endpoint moved to a loopback fake in config.toml.
+fn groq_project(sb: &Sandbox, server: &Server, extra_config: &str, body: &str) -> std::path::PathBuf {
+    sb.write(
+        &sb.path("cfg/config.toml"),
+        &format!("[providers.groq]\nbase_url = \"{}/v1\"\n{extra_config}", server.url()),
+    );
+    sb.set_key("groq", UPSTREAM_KEY);
+    sb.project("app", "groq", body)
+}
+
+#[test]
+fn a_groq_project_works_through_claude_code_from_a_hooked_bash() {
+    if !have("claude") || !have("bash") {
+        println!("SKIPPED: needs claude and bash");
+        assert!(std::env::var_os("CCENV_REQUIRE_ALL").is_none());
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::answering(openai);
+    let dir = groq_project(&sb, &server, "", "");
+    let port = free_port();
+    let _stop = StopOnDrop(&sb);
+    let env = claude_env(&port);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut sh = Shell::start(&sb, "bash", &env);
+    sh.timeout = Duration::from_secs(120);
+    sh.run(&format!("cd '{}'", dir.display()));
+    // A child of the shell holds the gateway's address and token, never the key.
+    let child = sh.child_env();
+    assert_eq!(child.get("ANTHROPIC_BASE_URL"), Some(&expected_url(&port, &dir)));
+    assert_eq!(child.get("ANTHROPIC_AUTH_TOKEN"), Some(&token(&sb)));
+    assert_eq!(child.get("ANTHROPIC_API_KEY"), None);
+    assert!(child.values().all(|v| !v.contains(UPSTREAM_KEY)), "the upstream key reached the environment");
+    let out = sb.path("out/claude.txt");
+    sh.run(&format!("claude -p 'reply with pong' > '{}' 2>&1", out.display()));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("pong-from-openai via openai/gpt-oss-120b"), "claude output:\n{text}\nshell:\n{}", sh.output());
+    for r in server.all() {
+        assert_eq!(r.header("authorization"), Some(format!("Bearer {UPSTREAM_KEY}").as_str()));
+        assert!(!format!("{r:?}").contains(&token(&sb)), "the gateway token went upstream");
+    }
+    assert!(sh.ccenv_messages().iter().all(|m| !m.contains("gateway is not running")), "{:?}", sh.ccenv_messages());
+    sh.exit();
+}
+
+#[test]
+fn exec_claude_fails_over_to_the_fallback_and_usage_shows_it() {
+    if !have("claude") {
+        println!("SKIPPED: needs claude");
+        assert!(std::env::var_os("CCENV_REQUIRE_ALL").is_none());
+        return;
+    }
+    let sb = Sandbox::new();
+    let primary = Server::answering(rate_limited);
+    let backup = Server::answering(openai);
+    let backup_cfg = format!(
+        "[providers.backup]\nprotocol = \"openai-chat\"\nbase_url = \"{}/v1\"\nauth = \"bearer\"\nmodel = \"backup-big\"\n",
+        backup.url()
+    );
+    let dir = groq_project(&sb, &primary, &backup_cfg, "fallback = [{ provider = \"backup\", model = \"fb-model\" }]\n");
+    sb.set_key("backup", FALLBACK_KEY);
+    // Trusting the file names every host that will receive a key, fallbacks included.
+    let allowed = sb.ccenv(&dir, &["allow"]);
+    let said = String::from_utf8_lossy(&allowed.stderr).to_string();
+    for (server, key) in [(&primary, "key store `groq`"), (&backup, "key store `backup`")] {
+        let host = server.url().trim_start_matches("http://").to_string();
+        assert!(said.contains(&format!("{key} to {host}")), "ccenv allow said:\n{said}");
+    }
+    let port = free_port();
+    let _stop = StopOnDrop(&sb);
+    let out = Command::new(CCENV)
+        .args(["exec", "--", "claude", "-p", "reply with pong"])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(claude_env(&port))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains("pong-from-openai via fb-model"), "claude output:\n{text}");
+    assert!(!primary.all().is_empty(), "the primary was tried first");
+    for r in backup.all() {
+        assert_eq!(r.header("authorization"), Some(format!("Bearer {FALLBACK_KEY}").as_str()), "each provider gets its own key");
+        assert_eq!(body_json(&r)["model"], "fb-model");
+    }
+    for r in primary.all() {
+        assert_eq!(r.header("authorization"), Some(format!("Bearer {UPSTREAM_KEY}").as_str()));
+    }
+    let usage = sb.ok(&dir, &["usage", "--by", "provider"]);
+    assert!(usage.contains("backup") && usage.contains("groq"), "ccenv usage:\n{usage}");
+    let status = Command::new(CCENV).args(["gateway", "status"]).env_clear().envs(sb.base_env()).envs(claude_env(&port)).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(status.contains(&format!("127.0.0.1:{port}")) && status.contains("cooling down"), "ccenv gateway status:\n{status}");
+    let here = Command::new(CCENV).args(["status"]).current_dir(&dir).env_clear().envs(sb.base_env()).envs(claude_env(&port)).output().unwrap();
+    let here = String::from_utf8_lossy(&here.stdout).to_string();
+    assert!(here.contains("serving: backup") && here.contains("groq cooling down"), "ccenv status:\n{here}");
+    assert!(here.contains(&expected_url(&port, &dir)) && !here.contains(UPSTREAM_KEY), "ccenv status:\n{here}");
+}
+
+#[test]
+fn an_edited_project_is_refused_in_claude_codes_output() {
+    if !have("claude") {
+        println!("SKIPPED: needs claude");
+        assert!(std::env::var_os("CCENV_REQUIRE_ALL").is_none());
+        return;
+    }
+    let sb = Sandbox::new();
+    let server = Server::answering(openai);
+    let dir = groq_project(&sb, &server, "", "");
+    let port = free_port();
+    let _stop = StopOnDrop(&sb);
+    let started = Command::new(CCENV).args(["gateway", "start"]).env_clear().envs(sb.base_env()).envs(claude_env(&port)).output().unwrap();
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    // A shell that entered before the edit still holds the gateway's address: the
+    // gateway, not the shell, must notice the edit.
+    sb.write(&dir.join(".claude-provider.toml"), "provider = \"groq\"\nmodel = \"evil\"\n");
+    let out = Command::new("claude")
+        .args(["-p", "reply with pong"])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(claude_env(&port))
+        .env("ANTHROPIC_BASE_URL", expected_url(&port, &dir))
+        .env("ANTHROPIC_AUTH_TOKEN", token(&sb))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("changed since it was allowed") && text.contains("ccenv allow"), "claude output:\n{text}");
+    assert!(server.all().is_empty(), "nothing may reach the provider");
+}
