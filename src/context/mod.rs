@@ -56,7 +56,7 @@ fn env_key(name: &str) -> String {
 }
 
 impl Context {
-    #[cfg(test)]
+    /// A given environment (tests, the gateway serving a project root).
     pub(crate) fn new(
         paths: Paths,
         cwd: Option<PathBuf>,
