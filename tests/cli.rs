@@ -35,7 +35,11 @@ fn init_writes_a_commented_file_allows_it_and_names_the_next_step() {
     assert!(stderr(&typo).contains("did you mean `kimi-coding`?"), "{}", stderr(&typo));
     let xai = sb.ccenv(&sb.work("other"), &["init", "xai"]);
     let why = stderr(&xai);
-    assert!(why.contains("Claude Code speaks the Anthropic Messages API") && why.contains("protocol = \"openai-chat\""), "{why}");
+    assert!(
+        why.contains("Claude Code speaks the Anthropic Messages API")
+            && why.contains("protocol = \"openai-chat\""),
+        "{why}"
+    );
 }
 
 #[test]

@@ -270,14 +270,17 @@ fn windows_zip() {
         .into_iter()
         .find(|t| sysroot.join("lib/rustlib").join(t).join("lib").is_dir());
     let Some(target) = windows else {
-        tell("SKIPPED: the Windows zip (ccenv.exe) was not built or tested: no x86_64-pc-windows Rust target is installed (`rustup target add x86_64-pc-windows-gnu`)");
+        tell(
+            "SKIPPED: the Windows zip (ccenv.exe) was not built or tested: no x86_64-pc-windows Rust target is installed (`rustup target add x86_64-pc-windows-gnu`)",
+        );
         return;
     };
     let Some(r) = release() else { return };
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dist-out-windows");
     run(dist_build().args([target, out.to_str().unwrap()]));
     let name = format!("ccenv-{}-{target}", r.version);
-    let list = run(Command::new("python3").args(["-m", "zipfile", "-l"]).arg(out.join(format!("{name}.zip"))));
+    let list =
+        run(Command::new("python3").args(["-m", "zipfile", "-l"]).arg(out.join(format!("{name}.zip"))));
     let list = String::from_utf8_lossy(&list.stdout);
     for bin in &r.bins {
         assert!(list.contains(&format!("{name}/{bin}.exe")), "the zip lacks {bin}.exe:\n{list}");
@@ -288,7 +291,9 @@ fn windows_zip() {
 /// sources include (data/presets.toml, the shell hooks) and every binary's sources.
 #[test]
 fn crate_package_carries_every_included_file() {
-    let out = run(Command::new(env!("CARGO")).args(["package", "--list", "--locked", "--allow-dirty"]).current_dir(ROOT));
+    let out = run(Command::new(env!("CARGO"))
+        .args(["package", "--list", "--locked", "--allow-dirty"])
+        .current_dir(ROOT));
     let listed: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
     let root = std::fs::canonicalize(ROOT).unwrap();
     let mut needed = vec![];
@@ -331,7 +336,9 @@ fn release_workflow_and_scripts_lint_clean() {
         return;
     }
     run(Command::new("actionlint").arg(".github/workflows/release.yml").current_dir(ROOT));
-    run(Command::new("shellcheck").args(["-x", "dist/build", "dist/assemble", "dist/package-info"]).current_dir(ROOT));
+    run(Command::new("shellcheck")
+        .args(["-x", "dist/build", "dist/assemble", "dist/package-info"])
+        .current_dir(ROOT));
 }
 
 /// The scoop and winget templates, filled by dist/assemble for a release holding a
@@ -357,5 +364,8 @@ fn scoop_and_winget_manifests_name_the_zip_its_checksum_and_every_binary() {
     for bin in &r.bins {
         assert!(winget.contains(&format!("PortableCommandAlias: {bin}\n")), "{winget}");
     }
-    assert!(!winget.contains('@') && !scoop.to_string().contains('@'), "a placeholder is left:\n{winget}\n{scoop}");
+    assert!(
+        !winget.contains('@') && !scoop.to_string().contains('@'),
+        "a placeholder is left:\n{winget}\n{scoop}"
+    );
 }

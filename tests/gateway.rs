@@ -56,7 +56,8 @@ fn claude_code_talks_to_an_openai_provider_through_the_gateway() {
     let (ok, text) = claude(&sb, &gw, &dir, &["-p", "reply with pong"]);
     assert!(ok && text.contains("pong-from-openai via big-model"), "claude output:\n{text}");
     assert_upstream_credentials(&server, &gw, UPSTREAM_KEY);
-    let models: Vec<String> = server.all().iter().filter_map(|r| body_json(r)["model"].as_str().map(String::from)).collect();
+    let models: Vec<String> =
+        server.all().iter().filter_map(|r| body_json(r)["model"].as_str().map(String::from)).collect();
     assert!(models.iter().all(|m| m == "big-model" || m == "small-model"), "{models:?}");
     let streamed = server.all().iter().any(|r| body_json(r)["stream"] == true);
     assert!(streamed, "Claude Code streams; the gateway must ask the upstream to stream too");
@@ -72,9 +73,11 @@ fn a_tool_call_round_trips_through_claude_code() {
     let (gw, dir) = one_provider(&sb, &server);
     let (ok, text) = claude(&sb, &gw, &dir, &["-p", "TOOLTEST: run the command", "--allowedTools", "Bash"]);
     assert!(ok && text.contains("tool said: tool-ran-42"), "claude output:\n{text}");
-    let with_result = server.all().into_iter().map(|r| body_json(&r)).find(|v| {
-        v["messages"].as_array().is_some_and(|m| m.iter().any(|m| m["role"] == "tool"))
-    });
+    let with_result = server
+        .all()
+        .into_iter()
+        .map(|r| body_json(&r))
+        .find(|v| v["messages"].as_array().is_some_and(|m| m.iter().any(|m| m["role"] == "tool")));
     let v = with_result.expect("no request carried a tool message");
     let msgs = v["messages"].as_array().unwrap();
     let i = msgs.iter().position(|m| m["role"] == "tool").unwrap();
@@ -93,7 +96,11 @@ fn a_refused_project_shows_its_reason_in_claude_code() {
     let server = Server::answering(openai);
     let dir = gw::project_dir(&sb, "blocked");
     let why = "ccenv: .claude-provider.toml changed since you allowed it; run `ccenv allow` to review";
-    let gw = Gateway::start(&sb, &routes(&[(&dir, Err(why))], &[("groq", &server.url(), UPSTREAM_KEY, MODELS)]), &[]);
+    let gw = Gateway::start(
+        &sb,
+        &routes(&[(&dir, Err(why))], &[("groq", &server.url(), UPSTREAM_KEY, MODELS)]),
+        &[],
+    );
     let (ok, text) = claude(&sb, &gw, &dir, &["-p", "hello"]);
     assert!(!ok && text.contains("run `ccenv allow` to review"), "claude output:\n{text}");
     assert!(server.all().is_empty(), "a refused project reached the upstream");
@@ -103,7 +110,8 @@ fn have_python_sdk() -> bool {
     if !have("python3") {
         return false;
     }
-    let ok = Command::new("python3").args(["-c", "import anthropic"]).output().is_ok_and(|o| o.status.success());
+    let ok =
+        Command::new("python3").args(["-c", "import anthropic"]).output().is_ok_and(|o| o.status.success());
     if !ok {
         assert!(std::env::var_os("CCENV_REQUIRE_ALL").is_none(), "the Python anthropic SDK is required");
         eprintln!("SKIPPED: Python package `anthropic` is not installed");
@@ -136,15 +144,30 @@ fn the_python_sdk_streams_and_not_and_sends_images() {
     let sb = Sandbox::new();
     let server = Server::answering(openai);
     let (gw, dir) = one_provider(&sb, &server);
-    let out = Command::new("python3").args(["-c", PY]).env_clear().envs(sb.base_env()).envs(gw.client_env(&dir)).output().unwrap();
+    let out = Command::new("python3")
+        .args(["-c", PY])
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(gw.client_env(&dir))
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("PLAIN pong-from-openai via small-model end_turn 21 4"), "{text}");
     assert!(text.contains("STREAM pong-from-openai via big-model end_turn 4"), "{text}");
     assert!(text.contains("IMAGE saw an image via big-model"), "{text}");
-    assert!(text.lines().any(|l| l.strip_prefix("COUNT ").is_some_and(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0))), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.strip_prefix("COUNT ").is_some_and(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0))),
+        "{text}"
+    );
     assert_upstream_credentials(&server, &gw, UPSTREAM_KEY);
-    let image = server.all().into_iter().map(|r| body_json(&r)).find(|v| v.to_string().contains("image_url")).unwrap();
+    let image = server
+        .all()
+        .into_iter()
+        .map(|r| body_json(&r))
+        .find(|v| v.to_string().contains("image_url"))
+        .unwrap();
     let url = image["messages"][0]["content"][0]["image_url"]["url"].as_str().unwrap();
     assert!(url.starts_with("data:image/png;base64,iVBORw0KGgpmYWtl"), "{url}");
 }
@@ -189,8 +212,16 @@ fn a_rate_limited_primary_hands_over_to_the_fallback_with_its_own_key_and_model(
     let req = serde_json::json!({"model": "small-model", "max_tokens": 10, "stream": true, "messages": [{"role": "user", "content": "hi"}]});
     let (status, body) = post(&gw, &dir, &req);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(sse_text(&body), "pong-from-openai via fb-small", "the haiku role maps to the fallback's haiku model: {body}");
-    assert!(body.starts_with("event: message_start") && body.trim_end().ends_with("data: {\"type\":\"message_stop\"}"), "{body}");
+    assert_eq!(
+        sse_text(&body),
+        "pong-from-openai via fb-small",
+        "the haiku role maps to the fallback's haiku model: {body}"
+    );
+    assert!(
+        body.starts_with("event: message_start")
+            && body.trim_end().ends_with("data: {\"type\":\"message_stop\"}"),
+        "{body}"
+    );
     assert_eq!(primary.all().len(), 1);
     assert_upstream_credentials(&primary, &gw, UPSTREAM_KEY);
     assert_upstream_credentials(&fallback, &gw, FALLBACK_KEY);
@@ -198,19 +229,41 @@ fn a_rate_limited_primary_hands_over_to_the_fallback_with_its_own_key_and_model(
     // The primary now cools down: the next request goes straight to the fallback.
     let (status, _) = post(&gw, &dir, &req);
     assert_eq!((status, primary.all().len(), fallback.all().len()), (200, 1, 2));
-    let mut resp = agent().get(format!("http://127.0.0.1:{}/ccenv/status", gw.port)).header("x-api-key", &gw.token).call().unwrap();
+    let mut resp = agent()
+        .get(format!("http://127.0.0.1:{}/ccenv/status", gw.port))
+        .header("x-api-key", &gw.token)
+        .call()
+        .unwrap();
     let st: serde_json::Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
     assert!(st["upstreams"]["groq"]["cooling_secs"].as_u64().is_some_and(|s| s > 0), "{st}");
     assert_eq!(st["serving"][dir.to_str().unwrap()], "together", "{st}");
     assert!(!st.to_string().contains(UPSTREAM_KEY) && !st.to_string().contains(FALLBACK_KEY));
 
     // Usage shows both providers, the 429 counted as an error.
-    let out = Command::new(gw::GATEWAY).args(["usage", "--by", "provider", "--json"]).env_clear().envs(sb.base_env()).output().unwrap();
+    let out = Command::new(gw::GATEWAY)
+        .args(["usage", "--by", "provider", "--json"])
+        .env_clear()
+        .envs(sb.base_env())
+        .output()
+        .unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"));
     let find = |p: &str| rows.as_array().unwrap().iter().find(|r| r["key"] == p).cloned().unwrap_or_default();
-    assert_eq!((find("groq")["requests"].as_i64(), find("groq")["errors"].as_i64()), (Some(1), Some(1)), "{rows}");
-    assert_eq!((find("together")["requests"].as_i64(), find("together")["tokens_out"].as_i64()), (Some(2), Some(8)), "{rows}");
-    let table = Command::new(gw::GATEWAY).args(["usage", "--by", "provider"]).env_clear().envs(sb.base_env()).output().unwrap();
+    assert_eq!(
+        (find("groq")["requests"].as_i64(), find("groq")["errors"].as_i64()),
+        (Some(1), Some(1)),
+        "{rows}"
+    );
+    assert_eq!(
+        (find("together")["requests"].as_i64(), find("together")["tokens_out"].as_i64()),
+        (Some(2), Some(8)),
+        "{rows}"
+    );
+    let table = Command::new(gw::GATEWAY)
+        .args(["usage", "--by", "provider"])
+        .env_clear()
+        .envs(sb.base_env())
+        .output()
+        .unwrap();
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("together") && table.contains('█'), "{table}");
 }
@@ -221,9 +274,13 @@ fn when_every_upstream_fails_the_client_gets_an_anthropic_error_naming_them() {
     let primary = Server::answering(rate_limited);
     let dir = gw::project_dir(&sb, "app");
     let dead = "http://127.0.0.1:9";
-    let r = routes(&[(&dir, Ok(&["groq", "gone"]))], &[("groq", &primary.url(), UPSTREAM_KEY, MODELS), ("gone", dead, FALLBACK_KEY, MODELS)]);
+    let r = routes(
+        &[(&dir, Ok(&["groq", "gone"]))],
+        &[("groq", &primary.url(), UPSTREAM_KEY, MODELS), ("gone", dead, FALLBACK_KEY, MODELS)],
+    );
     let gw = Gateway::start(&sb, &r, &[]);
-    let (status, body) = post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": []}));
+    let (status, body) =
+        post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": []}));
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["type"], "error", "{body}");
     let msg = v["error"]["message"].as_str().unwrap();
@@ -253,7 +310,14 @@ fn only_the_token_holder_naming_this_host_gets_in() {
         (format!("POST {path} HTTP/1.1\r\n{host}"), "401"),
         (format!("POST {path} HTTP/1.1\r\n{host}\r\nauthorization: Bearer {}x", gw.token), "401"),
         (format!("POST {path} HTTP/1.1\r\nhost: evil.example:{}\r\nx-api-key: {}", gw.port, gw.token), "403"),
-        (format!("POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{}\r\norigin: http://evil.example\r\nx-api-key: {}", gw.port + 1, gw.token), "403"),
+        (
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{}\r\norigin: http://evil.example\r\nx-api-key: {}",
+                gw.port + 1,
+                gw.token
+            ),
+            "403",
+        ),
     ];
     for (head, want) in cases {
         let out = raw(gw.port, &head);
@@ -261,7 +325,12 @@ fn only_the_token_holder_naming_this_host_gets_in() {
         assert!(out.contains("\"type\":\"error\""), "{out}");
     }
     assert_eq!(server.all().len(), 1, "only the good request reached the upstream");
-    let out = raw(gw.port, &format!("OPTIONS {path} HTTP/1.1\r\n{host}\r\norigin: http://evil.example\r\naccess-control-request-method: POST"));
+    let out = raw(
+        gw.port,
+        &format!(
+            "OPTIONS {path} HTTP/1.1\r\n{host}\r\norigin: http://evil.example\r\naccess-control-request-method: POST"
+        ),
+    );
     assert!(!out.to_ascii_lowercase().contains("access-control-allow"), "{out}");
 }
 
@@ -270,11 +339,17 @@ fn serve_detach_status_and_stop() {
     let sb = Sandbox::new();
     let server = Server::answering(openai);
     let dir = gw::project_dir(&sb, "app");
-    sb.write(&sb.path("out/routes.toml"), &routes(&[(&dir, Ok(&["groq"]))], &[("groq", &server.url(), UPSTREAM_KEY, MODELS)]));
+    sb.write(
+        &sb.path("out/routes.toml"),
+        &routes(&[(&dir, Ok(&["groq"]))], &[("groq", &server.url(), UPSTREAM_KEY, MODELS)]),
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let run = |args: &[&str]| {
         let out = Command::new(gw::GATEWAY).args(args).env_clear().envs(sb.base_env()).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+        )
     };
     let routes_arg = sb.path("out/routes.toml");
     let serve = ["serve", "--detach", "--port", &port.to_string(), "--routes", routes_arg.to_str().unwrap()];
@@ -322,7 +397,11 @@ fn a_silent_primary_times_out_before_the_first_byte_and_the_fallback_serves() {
     );
     let gw = Gateway::start(&sb, &r, &["--first-byte-timeout", "1"]);
     let started = std::time::Instant::now();
-    let (status, body) = post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}));
+    let (status, body) = post(
+        &gw,
+        &dir,
+        &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}),
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("pong-from-openai via big-model"), "{body}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -360,7 +439,9 @@ fn endless_stream() -> (String, std::sync::mpsc::Receiver<()>) {
         let (mut s, _) = listener.accept().unwrap();
         let mut buf = [0u8; 65536];
         let _ = s.read(&mut buf);
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
         let data = "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"la \"}}]}\n\n";
         for _ in 0..400 {
             if s.write_all(format!("{:x}\r\n{data}\r\n", data.len()).as_bytes()).is_err() {
@@ -389,8 +470,13 @@ fn a_client_that_goes_away_cancels_the_upstream_request() {
     let mut first = [0u8; 256];
     assert!(reader.read(&mut first).unwrap() > 0);
     assert!(String::from_utf8_lossy(&first).contains("message_start"));
-    assert!(hung_up.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "the stream ended on its own");
+    assert!(
+        hung_up.recv_timeout(std::time::Duration::from_millis(300)).is_err(),
+        "the stream ended on its own"
+    );
     drop(reader);
     drop(resp);
-    hung_up.recv_timeout(std::time::Duration::from_secs(5)).expect("the upstream request went on after the client left");
+    hung_up
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the upstream request went on after the client left");
 }

@@ -86,12 +86,20 @@ fn a_groq_project_works_through_claude_code_from_a_hooked_bash() {
     let out = sb.path("out/claude.txt");
     sh.run(&format!("claude -p 'reply with pong' > '{}' 2>&1", out.display()));
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("pong-from-openai via openai/gpt-oss-120b"), "claude output:\n{text}\nshell:\n{}", sh.output());
+    assert!(
+        text.contains("pong-from-openai via openai/gpt-oss-120b"),
+        "claude output:\n{text}\nshell:\n{}",
+        sh.output()
+    );
     for r in server.all() {
         assert_eq!(r.header("authorization"), Some(format!("Bearer {UPSTREAM_KEY}").as_str()));
         assert!(!format!("{r:?}").contains(&token(&sb)), "the gateway token went upstream");
     }
-    assert!(sh.ccenv_messages().iter().all(|m| !m.contains("gateway is not running")), "{:?}", sh.ccenv_messages());
+    assert!(
+        sh.ccenv_messages().iter().all(|m| !m.contains("gateway is not running")),
+        "{:?}",
+        sh.ccenv_messages()
+    );
     sh.exit();
 }
 
@@ -109,7 +117,12 @@ fn exec_claude_fails_over_to_the_fallback_and_usage_shows_it() {
         "[providers.backup]\nprotocol = \"openai-chat\"\nbase_url = \"{}/v1\"\nauth = \"bearer\"\nmodel = \"backup-big\"\n",
         backup.url()
     );
-    let dir = groq_project(&sb, &primary, &backup_cfg, "fallback = [{ provider = \"backup\", model = \"fb-model\" }]\n");
+    let dir = groq_project(
+        &sb,
+        &primary,
+        &backup_cfg,
+        "fallback = [{ provider = \"backup\", model = \"fb-model\" }]\n",
+    );
     sb.set_key("backup", FALLBACK_KEY);
     // Trusting the file names every host that will receive a key, fallbacks included.
     let allowed = sb.ccenv(&dir, &["allow"]);
@@ -132,7 +145,11 @@ fn exec_claude_fails_over_to_the_fallback_and_usage_shows_it() {
     assert!(out.status.success() && text.contains("pong-from-openai via fb-model"), "claude output:\n{text}");
     assert!(!primary.all().is_empty(), "the primary was tried first");
     for r in backup.all() {
-        assert_eq!(r.header("authorization"), Some(format!("Bearer {FALLBACK_KEY}").as_str()), "each provider gets its own key");
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {FALLBACK_KEY}").as_str()),
+            "each provider gets its own key"
+        );
         assert_eq!(body_json(&r)["model"], "fb-model");
     }
     for r in primary.all() {
@@ -140,13 +157,32 @@ fn exec_claude_fails_over_to_the_fallback_and_usage_shows_it() {
     }
     let usage = sb.ok(&dir, &["usage", "--by", "provider"]);
     assert!(usage.contains("backup") && usage.contains("groq"), "ccenv usage:\n{usage}");
-    let status = Command::new(CCENV).args(["gateway", "status"]).env_clear().envs(sb.base_env()).envs(claude_env(&port)).output().unwrap();
+    let status = Command::new(CCENV)
+        .args(["gateway", "status"])
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(claude_env(&port))
+        .output()
+        .unwrap();
     let status = String::from_utf8_lossy(&status.stdout).to_string();
-    assert!(status.contains(&format!("127.0.0.1:{port}")) && status.contains("cooling down"), "ccenv gateway status:\n{status}");
-    let here = Command::new(CCENV).args(["status"]).current_dir(&dir).env_clear().envs(sb.base_env()).envs(claude_env(&port)).output().unwrap();
+    assert!(
+        status.contains(&format!("127.0.0.1:{port}")) && status.contains("cooling down"),
+        "ccenv gateway status:\n{status}"
+    );
+    let here = Command::new(CCENV)
+        .args(["status"])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(claude_env(&port))
+        .output()
+        .unwrap();
     let here = String::from_utf8_lossy(&here.stdout).to_string();
     assert!(here.contains("serving: backup") && here.contains("groq cooling down"), "ccenv status:\n{here}");
-    assert!(here.contains(&expected_url(&port, &dir)) && !here.contains(UPSTREAM_KEY), "ccenv status:\n{here}");
+    assert!(
+        here.contains(&expected_url(&port, &dir)) && !here.contains(UPSTREAM_KEY),
+        "ccenv status:\n{here}"
+    );
 }
 
 #[test]
@@ -161,7 +197,13 @@ fn an_edited_project_is_refused_in_claude_codes_output() {
     let dir = groq_project(&sb, &server, "", "");
     let port = free_port();
     let _stop = StopOnDrop(&sb);
-    let started = Command::new(CCENV).args(["gateway", "start"]).env_clear().envs(sb.base_env()).envs(claude_env(&port)).output().unwrap();
+    let started = Command::new(CCENV)
+        .args(["gateway", "start"])
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(claude_env(&port))
+        .output()
+        .unwrap();
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
     // A shell that entered before the edit still holds the gateway's address: the
     // gateway, not the shell, must notice the edit.
@@ -177,6 +219,9 @@ fn an_edited_project_is_refused_in_claude_codes_output() {
         .output()
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("changed since it was allowed") && text.contains("ccenv allow"), "claude output:\n{text}");
+    assert!(
+        text.contains("changed since it was allowed") && text.contains("ccenv allow"),
+        "claude output:\n{text}"
+    );
     assert!(server.all().is_empty(), "nothing may reach the provider");
 }

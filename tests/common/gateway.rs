@@ -35,7 +35,11 @@ impl Gateway {
                 gw.port = v["port"].as_u64().unwrap() as u16;
                 return gw;
             }
-            assert!(Instant::now() < deadline, "gateway did not start: {}", std::fs::read_to_string(sb.path("out/gateway.log")).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "gateway did not start: {}",
+                std::fs::read_to_string(sb.path("out/gateway.log")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -127,7 +131,10 @@ pub fn openai(req: &Request) -> Option<(u16, &'static str, String)> {
     let mut s = chunk(serde_json::json!({"role": "assistant", "content": ""}), None);
     if let Some(args) = call {
         let (a, b) = args.split_at(11);
-        s += &chunk(serde_json::json!({"tool_calls": [{"index": 0, "id": "call_7", "type": "function", "function": {"name": "Bash", "arguments": a}}]}), None);
+        s += &chunk(
+            serde_json::json!({"tool_calls": [{"index": 0, "id": "call_7", "type": "function", "function": {"name": "Bash", "arguments": a}}]}),
+            None,
+        );
         s += &chunk(serde_json::json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}), None);
         s += &chunk(serde_json::json!({}), Some("tool_calls"));
     } else {
@@ -136,13 +143,20 @@ pub fn openai(req: &Request) -> Option<(u16, &'static str, String)> {
         s += &chunk(serde_json::json!({"content": b}), None);
         s += &chunk(serde_json::json!({}), Some("stop"));
     }
-    s += &format!("data: {}\n\ndata: [DONE]\n\n", serde_json::json!({"id": "chatcmpl-fake", "choices": [], "usage": {"prompt_tokens": 21, "completion_tokens": 4}}));
+    s += &format!(
+        "data: {}\n\ndata: [DONE]\n\n",
+        serde_json::json!({"id": "chatcmpl-fake", "choices": [], "usage": {"prompt_tokens": 21, "completion_tokens": 4}})
+    );
     Some((200, "text/event-stream", s))
 }
 
 /// A provider whose plan is used up for now.
 pub fn rate_limited(_: &Request) -> Option<(u16, &'static str, String)> {
-    Some((429, "application/json", r#"{"error":{"message":"Rate limit reached","type":"rate_limit"}}"#.into()))
+    Some((
+        429,
+        "application/json",
+        r#"{"error":{"message":"Rate limit reached","type":"rate_limit"}}"#.into(),
+    ))
 }
 
 pub fn project_dir(sb: &Sandbox, rel: &str) -> PathBuf {

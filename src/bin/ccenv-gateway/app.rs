@@ -46,13 +46,28 @@ struct UpstreamHealth {
 pub(crate) type Shared = Arc<App>;
 
 impl App {
-    pub(crate) fn new(resolver: Arc<dyn Resolver>, token: String, port: u16, timeouts: Timeouts, usage: Sink) -> anyhow::Result<App> {
+    pub(crate) fn new(
+        resolver: Arc<dyn Resolver>,
+        token: String,
+        port: u16,
+        timeouts: Timeouts,
+        usage: Sink,
+    ) -> anyhow::Result<App> {
         let client = reqwest::Client::builder()
             // A redirect could carry the key to another host; upstream APIs do not redirect.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeouts.connect)
             .build()?;
-        Ok(App { resolver, client, token, port, timeouts, usage, shutdown: tokio::sync::Notify::new(), health: Mutex::default() })
+        Ok(App {
+            resolver,
+            client,
+            token,
+            port,
+            timeouts,
+            usage,
+            shutdown: tokio::sync::Notify::new(),
+            health: Mutex::default(),
+        })
     }
 
     pub(crate) fn cooling(&self, id: &str) -> bool {

@@ -21,7 +21,13 @@ fn order<'a>(app: &Shared, route: &'a Route) -> Vec<&'a Upstream> {
     if fresh.is_empty() { route.upstreams.iter().collect() } else { fresh }
 }
 
-pub(crate) async fn messages(app: Shared, project: String, route: Route, req: Value, headers: HeaderMap) -> Response<Body> {
+pub(crate) async fn messages(
+    app: Shared,
+    project: String,
+    route: Route,
+    req: Value,
+    headers: HeaderMap,
+) -> Response<Body> {
     let requested = req["model"].as_str().unwrap_or("").to_string();
     let role = route.role_of(&requested);
     let stream = req["stream"].as_bool() == Some(true);
@@ -34,8 +40,13 @@ pub(crate) async fn messages(app: Shared, project: String, route: Route, req: Va
             Protocol::Anthropic => with_model(&req, &model),
         };
         let meter = Meter {
-            app: app.clone(), project: project.clone(), provider: up.id.clone(), model: model.clone(),
-            started: Instant::now(), tokens: (0, 0), status: 499,
+            app: app.clone(),
+            project: project.clone(),
+            provider: up.id.clone(),
+            model: model.clone(),
+            started: Instant::now(),
+            tokens: (0, 0),
+            status: 499,
         };
         match upstream::attempt(&app, up, &Call::Messages { stream }, &body, &headers).await {
             Outcome::Ready { resp, first } => {
@@ -73,13 +84,19 @@ fn with_model(req: &Value, model: &str) -> Value {
 
 /// Claude Code asks before it compacts; an error here would stop it, so whatever the
 /// upstream cannot count is estimated.
-pub(crate) async fn count_tokens(app: Shared, route: Route, req: Value, headers: HeaderMap) -> Response<Body> {
+pub(crate) async fn count_tokens(
+    app: Shared,
+    route: Route,
+    req: Value,
+    headers: HeaderMap,
+) -> Response<Body> {
     let primary = &route.upstreams[0];
     if primary.protocol == Protocol::Anthropic {
         let requested = req["model"].as_str().unwrap_or("");
         let model = primary.model_for(route.role_of(requested), requested);
         let body = with_model(&req, &model);
-        if let Outcome::Ready { first, .. } = upstream::attempt(&app, primary, &Call::CountTokens, &body, &headers).await
+        if let Outcome::Ready { first, .. } =
+            upstream::attempt(&app, primary, &Call::CountTokens, &body, &headers).await
             && let Ok(v) = serde_json::from_slice::<Value>(&first)
             && v["input_tokens"].is_u64()
         {

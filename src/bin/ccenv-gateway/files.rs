@@ -15,7 +15,9 @@ impl Files {
     pub(crate) fn from_env() -> Result<Files> {
         let dir = match std::env::var_os("CCENV_DATA_DIR").filter(|v| !v.is_empty()) {
             Some(v) => PathBuf::from(v),
-            None => dirs::data_dir().map(|d| d.join("ccenv")).context("cannot find the data folder; set CCENV_DATA_DIR")?,
+            None => dirs::data_dir()
+                .map(|d| d.join("ccenv"))
+                .context("cannot find the data folder; set CCENV_DATA_DIR")?,
         };
         Ok(Files { dir })
     }
@@ -48,7 +50,9 @@ impl Files {
         getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness for the gateway token: {e}"))?;
         let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
         match create_private(&path) {
-            Ok(mut f) => f.write_all(token.as_bytes()).with_context(|| format!("writing {}", path.display()))?,
+            Ok(mut f) => {
+                f.write_all(token.as_bytes()).with_context(|| format!("writing {}", path.display()))?
+            }
             // Another process created it first: theirs is the token.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return self.load_or_create_token(),
             Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),

@@ -41,7 +41,8 @@ pub(crate) async fn alive(port: u16, token: &str) -> Option<u32> {
     let nonce: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().ok()?;
     let url = format!("http://127.0.0.1:{port}/ccenv/health?nonce={nonce}");
-    let v: serde_json::Value = serde_json::from_slice(&client.get(url).send().await.ok()?.bytes().await.ok()?).ok()?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&client.get(url).send().await.ok()?.bytes().await.ok()?).ok()?;
     let proof = v["proof"].as_str()?;
     crate::security::proof_ok(token, &nonce, proof).then(|| v["pid"].as_u64().unwrap_or(0) as u32)
 }
@@ -189,7 +190,8 @@ pub(crate) async fn status(files: &Files, as_json: bool) -> Result<bool> {
     };
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).no_proxy().build()?;
     let url = format!("http://127.0.0.1:{}/ccenv/status", s.port);
-    let mut v: serde_json::Value = serde_json::from_slice(&client.get(url).bearer_auth(&token).send().await?.bytes().await?)?;
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&client.get(url).bearer_auth(&token).send().await?.bytes().await?)?;
     v["running"] = true.into();
     if as_json {
         println!("{v}");

@@ -120,9 +120,10 @@ fn port(args: &ServeArgs) -> Result<u16> {
         return Ok(p);
     }
     match std::env::var("CCENV_GATEWAY_PORT") {
-        Ok(v) if !v.is_empty() => v.trim().parse().map_err(|_| {
-            anyhow::anyhow!("CCENV_GATEWAY_PORT `{}` is not a port number", report::escape(&v))
-        }),
+        Ok(v) if !v.is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("CCENV_GATEWAY_PORT `{}` is not a port number", report::escape(&v))),
         _ => Ok(lifecycle::default_port()),
     }
 }

@@ -67,7 +67,13 @@ pub(crate) fn openai_whole(body: &[u8], model: &str, mut meter: Meter) -> Respon
         }
         Err(_) => {
             meter.status = 502;
-            json(502, &response::anthropic_error(502, &format!("{}: the upstream answer is not JSON", meter.provider)))
+            json(
+                502,
+                &response::anthropic_error(
+                    502,
+                    &format!("{}: the upstream answer is not JSON", meter.provider),
+                ),
+            )
         }
     }
 }
@@ -105,8 +111,15 @@ impl Pump {
 }
 
 /// An OpenAI stream, translated event by event.
-pub(crate) fn openai_stream(app: &Shared, resp: reqwest::Response, first: Bytes, model: &str, meter: Meter) -> Response<Body> {
-    let pump = Pump { resp, first: Some(first), parser: sse::Parser::default(), meter, idle: app.timeouts.idle };
+pub(crate) fn openai_stream(
+    app: &Shared,
+    resp: reqwest::Response,
+    first: Bytes,
+    model: &str,
+    meter: Meter,
+) -> Response<Body> {
+    let pump =
+        Pump { resp, first: Some(first), parser: sse::Parser::default(), meter, idle: app.timeouts.idle };
     let state = (pump, Translator::new(model));
     let s = stream::unfold(Some(state), |state| async move {
         let (mut pump, mut t) = state?;
@@ -131,8 +144,14 @@ pub(crate) fn openai_stream(app: &Shared, resp: reqwest::Response, first: Bytes,
 }
 
 /// An Anthropic stream, byte for byte; a side parser reads the usage as it passes.
-pub(crate) fn anthropic_stream(app: &Shared, resp: reqwest::Response, first: Bytes, meter: Meter) -> Response<Body> {
-    let pump = Pump { resp, first: Some(first), parser: sse::Parser::default(), meter, idle: app.timeouts.idle };
+pub(crate) fn anthropic_stream(
+    app: &Shared,
+    resp: reqwest::Response,
+    first: Bytes,
+    meter: Meter,
+) -> Response<Body> {
+    let pump =
+        Pump { resp, first: Some(first), parser: sse::Parser::default(), meter, idle: app.timeouts.idle };
     sse_response(Body::from_stream(passthrough(pump)))
 }
 

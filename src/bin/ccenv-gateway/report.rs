@@ -18,7 +18,8 @@ pub(crate) enum By {
 pub(crate) fn escape(s: &str) -> String {
     s.chars()
         .map(|c| {
-            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
+            let bidi =
+                matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
             if c.is_control() || bidi { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }
         })
         .collect()
@@ -27,7 +28,9 @@ pub(crate) fn escape(s: &str) -> String {
 /// `7d`, `12h`, `30m` or `2w` → seconds.
 pub(crate) fn parse_since(s: &str) -> Result<i64> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| anyhow::anyhow!("--since `{}`: expected a number and a unit, like 7d", escape(s)))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--since `{}`: expected a number and a unit, like 7d", escape(s)))?;
     let mult = match unit {
         "m" => 60,
         "h" => 3600,
@@ -60,7 +63,13 @@ pub(crate) fn query(conn: &Connection, since_secs: i64, by: By, now: i64) -> Res
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([now - since_secs], |r| {
-        Ok(Row { key: r.get(0)?, requests: r.get(1)?, errors: r.get(2)?, tokens_in: r.get(3)?, tokens_out: r.get(4)? })
+        Ok(Row {
+            key: r.get(0)?,
+            requests: r.get(1)?,
+            errors: r.get(2)?,
+            tokens_in: r.get(3)?,
+            tokens_out: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -94,7 +103,11 @@ pub(crate) fn table(rows: &[Row], by: By) -> String {
         let total = r.tokens_in + r.tokens_out;
         let cells = ((total as f64 / max as f64) * BAR as f64).round() as usize;
         let bar = if total > 0 { "█".repeat(cells.max(1)) } else { String::new() };
-        let k: String = if k.chars().count() > width { k.chars().take(width - 1).chain(['…']).collect() } else { k.clone() };
+        let k: String = if k.chars().count() > width {
+            k.chars().take(width - 1).chain(['…']).collect()
+        } else {
+            k.clone()
+        };
         out.push_str(&format!(
             "{k:<width$}  {:>8}  {:>6}  {:>12}  {:>12}  {bar}\n",
             r.requests, r.errors, r.tokens_in, r.tokens_out
@@ -113,7 +126,9 @@ pub(crate) fn print_status(v: &Value) {
     if let Some(ups) = v["upstreams"].as_object() {
         for (id, u) in ups {
             let state = match u["cooling_secs"].as_u64() {
-                Some(s) => format!("cooling down for {s}s after: {}", escape(u["last_error"].as_str().unwrap_or(""))),
+                Some(s) => {
+                    format!("cooling down for {s}s after: {}", escape(u["last_error"].as_str().unwrap_or("")))
+                }
                 None => "available".to_string(),
             };
             println!("  {}: {state} (served {}, failed {})", escape(id), u["served"], u["failed"]);
@@ -144,9 +159,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::usage::open(&dir.path().join("u.db")).unwrap();
         let ins = "INSERT INTO requests (ts, project, provider, model, tokens_in, tokens_out, status, latency_ms) VALUES (?1, ?2, ?3, 'm', ?4, ?5, ?6, 5)";
-        for (ts, project, provider, i, o, st) in
-            [(1000, "/a", "groq", 100, 50, 200), (1000, "/a", "kimi", 10, 0, 429), (1000, "/b\u{1b}[2J", "groq", 1000, 500, 200), (10, "/old", "groq", 9, 9, 200)]
-        {
+        for (ts, project, provider, i, o, st) in [
+            (1000, "/a", "groq", 100, 50, 200),
+            (1000, "/a", "kimi", 10, 0, 429),
+            (1000, "/b\u{1b}[2J", "groq", 1000, 500, 200),
+            (10, "/old", "groq", 9, 9, 200),
+        ] {
             conn.execute(ins, rusqlite::params![ts, project, provider, i, o, st]).unwrap();
         }
         let rows = query(&conn, 100, By::Project, 1050).unwrap();

@@ -120,7 +120,8 @@ impl Upstream {
 /// base64url keeps any byte of a path, including `/` and non-UTF-8, out of URL syntax.
 pub(crate) fn decode_root(segment: &str) -> Option<PathBuf> {
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment.trim_end_matches('=')).ok()?;
+    let bytes =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment.trim_end_matches('=')).ok()?;
     let path = bytes_to_path(bytes)?;
     path.is_absolute().then_some(path)
 }

@@ -86,7 +86,10 @@ fn pick(all: &BTreeMap<String, Upstream>, p: &Project) -> Result<Vec<Upstream>> 
         .iter()
         .map(|id| {
             all.get(id).cloned().with_context(|| {
-                format!("project {} names upstream `{id}`, which no [upstream.{id}] defines", p.root.display())
+                format!(
+                    "project {} names upstream `{id}`, which no [upstream.{id}] defines",
+                    p.root.display()
+                )
             })
         })
         .collect()
@@ -139,7 +142,10 @@ auth = "x-api-key"
 
     #[test]
     fn mistakes_name_their_place() {
-        let err = format!("{:#}", RoutesFile::parse("[[project]]\nroot = \"/x\"\nupstreams = [\"zz\"]\n").err().unwrap());
+        let err = format!(
+            "{:#}",
+            RoutesFile::parse("[[project]]\nroot = \"/x\"\nupstreams = [\"zz\"]\n").err().unwrap()
+        );
         assert!(err.contains("[upstream.zz]"), "{err}");
         let err = format!("{:#}", RoutesFile::parse("[upstream.a]\nprotocol = \"grpc\"\n").err().unwrap());
         assert!(err.contains("line 2"), "{err}");

@@ -18,10 +18,8 @@ pub(crate) fn host_ok(headers: &HeaderMap, port: u16) -> bool {
 /// `x-api-key`. Either may also carry an unrelated key, so either matching is enough.
 pub(crate) fn token_ok(headers: &HeaderMap, token: &str) -> bool {
     let same = |v: &[u8]| bool::from(v.ct_eq(token.as_bytes()));
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-        .is_some_and(same);
+    let bearer =
+        headers.get("authorization").and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")).is_some_and(same);
     let api_key = headers.get("x-api-key").is_some_and(|v| same(v.as_bytes()));
     bearer | api_key
 }

@@ -85,7 +85,12 @@ fn parse(body: &Bytes) -> Result<Value, Box<Response<Body>>> {
     }
 }
 
-async fn messages(State(app): State<Shared>, Path(root): Path<String>, headers: HeaderMap, body: Bytes) -> Response<Body> {
+async fn messages(
+    State(app): State<Shared>,
+    Path(root): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
     let (root, route) = match resolve(&app, &root).await {
         Ok(r) => r,
         Err(resp) => return *resp,
@@ -96,7 +101,12 @@ async fn messages(State(app): State<Shared>, Path(root): Path<String>, headers: 
     }
 }
 
-async fn count_tokens(State(app): State<Shared>, Path(root): Path<String>, headers: HeaderMap, body: Bytes) -> Response<Body> {
+async fn count_tokens(
+    State(app): State<Shared>,
+    Path(root): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
     let (_, route) = match resolve(&app, &root).await {
         Ok(r) => r,
         Err(resp) => return *resp,

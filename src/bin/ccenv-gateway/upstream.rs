@@ -40,7 +40,13 @@ fn url(up: &Upstream, call: &Call) -> String {
 
 /// The request for `up`: its own URL and its own key, and from the client only the
 /// Anthropic protocol headers (never its credentials, never the gateway token).
-fn build(app: &App, up: &Upstream, call: &Call, body: &Value, client_headers: &HeaderMap) -> reqwest::RequestBuilder {
+fn build(
+    app: &App,
+    up: &Upstream,
+    call: &Call,
+    body: &Value,
+    client_headers: &HeaderMap,
+) -> reqwest::RequestBuilder {
     let mut req = app.client.post(url(up, call)).header("content-type", "application/json");
     req = match up.auth {
         AuthStyle::Bearer => req.bearer_auth(up.key.expose()),
@@ -59,12 +65,20 @@ fn build(app: &App, up: &Upstream, call: &Call, body: &Value, client_headers: &H
     req.body(serde_json::to_vec(body).unwrap_or_default())
 }
 
-pub(crate) async fn attempt(app: &App, up: &Upstream, call: &Call, body: &Value, headers: &HeaderMap) -> Outcome {
+pub(crate) async fn attempt(
+    app: &App,
+    up: &Upstream,
+    call: &Call,
+    body: &Value,
+    headers: &HeaderMap,
+) -> Outcome {
     let started = Instant::now();
     let deadline = app.timeouts.first_byte;
     let sent = tokio::time::timeout(deadline, build(app, up, call, body, headers).send()).await;
     let resp = match sent {
-        Err(_) => return next(format!("no answer within {}s", deadline.as_secs()), 504, Duration::from_secs(30)),
+        Err(_) => {
+            return next(format!("no answer within {}s", deadline.as_secs()), 504, Duration::from_secs(30));
+        }
         Ok(Err(e)) => return next(describe(&e), 502, Duration::from_secs(30)),
         Ok(Ok(r)) => r,
     };
@@ -93,12 +107,15 @@ fn next(why: String, status: u16, cool: Duration) -> Outcome {
 /// Failover rules: rate limits, exhausted quota and server errors move on; anything
 /// else (a malformed request, a wrong key) is the client's to see.
 fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Outcome {
-    let detail = upstream_message(body).unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+    let detail = upstream_message(body)
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
     let why = format!("HTTP {status}: {detail}");
     match status {
         429 => next(why, status, retry_after.unwrap_or(Duration::from_secs(60))),
         402 => next(why, status, retry_after.unwrap_or(Duration::from_secs(600))),
-        400 | 403 if looks_like_quota(body) => next(why, status, retry_after.unwrap_or(Duration::from_secs(600))),
+        400 | 403 if looks_like_quota(body) => {
+            next(why, status, retry_after.unwrap_or(Duration::from_secs(600)))
+        }
         500..=599 => next(why, status, retry_after.unwrap_or(Duration::from_secs(15))),
         _ => Outcome::Final { status, message: detail },
     }

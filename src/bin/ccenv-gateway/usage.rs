@@ -83,7 +83,14 @@ fn insert(conn: &Connection, r: &Record) -> rusqlite::Result<()> {
         "INSERT INTO requests (ts, project, provider, model, tokens_in, tokens_out, status, latency_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         rusqlite::params![
-            ts, r.project, r.provider, r.model, r.tokens_in as i64, r.tokens_out as i64, r.status, r.latency_ms as i64
+            ts,
+            r.project,
+            r.provider,
+            r.model,
+            r.tokens_in as i64,
+            r.tokens_out as i64,
+            r.status,
+            r.latency_ms as i64
         ],
     )?;
     Ok(())

@@ -62,7 +62,10 @@ fn refused_and_misspelt_providers_explain_themselves() {
     assert!(e.contains("Anthropic Messages API") && e.contains("protocol = \"openai-chat\""), "{e}");
     assert!(c.get("kimi-code").unwrap_err().ends_with("did you mean `kimi-coding`?"));
     let e = c.get("qianfan").unwrap_err();
-    assert!(e.contains("use `qianfan-coding`") && !e.contains("openai-chat"), "where an Anthropic endpoint exists, it is named: {e}");
+    assert!(
+        e.contains("use `qianfan-coding`") && !e.contains("openai-chat"),
+        "where an Anthropic endpoint exists, it is named: {e}"
+    );
     for id in ["groq", "together", "nvidia", "openai"] {
         let p = c.get(id).unwrap();
         assert_eq!(p.protocol, Protocol::OpenAiChat, "{id}");

@@ -8,6 +8,6 @@ pub(crate) mod stream;
 pub(crate) mod tokens;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod props;
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,9 @@ fn user_block(pending: Vec<String>) -> impl Strategy<Value = Vec<Value>> {
     let extra = prop::collection::vec(
         prop_oneof![
             text().prop_map(|t| json!({"type": "text", "text": t, "cache_control": {"type": "ephemeral"}})),
-            Just(json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}})),
+            Just(
+                json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}})
+            ),
             Just(json!({"type": "image", "source": {"type": "url", "url": "https://x/y.png"}})),
             Just(json!({"type": "unknown_future_block", "payload": [1]})),
         ],
@@ -49,7 +51,8 @@ fn assistant_blocks(turn: usize) -> impl Strategy<Value = Vec<Value>> {
 
 fn conversation() -> impl Strategy<Value = Vec<Value>> {
     prop::collection::vec((assistant_blocks(0), text()), 0..4).prop_flat_map(|turns| {
-        let mut msgs: Vec<BoxedStrategy<Value>> = vec![Just(json!({"role": "user", "content": "start"})).boxed()];
+        let mut msgs: Vec<BoxedStrategy<Value>> =
+            vec![Just(json!({"role": "user", "content": "start"})).boxed()];
         for (i, (blocks, _)) in turns.into_iter().enumerate() {
             let blocks: Vec<Value> = blocks
                 .into_iter()
@@ -60,7 +63,8 @@ fn conversation() -> impl Strategy<Value = Vec<Value>> {
                     b
                 })
                 .collect();
-            let ids: Vec<String> = blocks.iter().filter_map(|b| b["id"].as_str().map(str::to_string)).collect();
+            let ids: Vec<String> =
+                blocks.iter().filter_map(|b| b["id"].as_str().map(str::to_string)).collect();
             let unique: Vec<String> = ids.iter().cloned().collect::<HashSet<_>>().into_iter().collect();
             let blocks: Vec<Value> = dedupe(blocks);
             msgs.push(Just(json!({"role": "assistant", "content": blocks})).boxed());
@@ -83,7 +87,11 @@ fn request() -> impl Strategy<Value = Value> {
         Just(json!({"type": "none"})),
         Just(json!({"type": "tool", "name": "Bash"})),
     ];
-    let system = prop_oneof![Just(Value::Null), text().prop_map(Value::from), text().prop_map(|t| json!([{"type": "text", "text": t}]))];
+    let system = prop_oneof![
+        Just(Value::Null),
+        text().prop_map(Value::from),
+        text().prop_map(|t| json!([{"type": "text", "text": t}]))
+    ];
     (conversation(), choice, system, any::<bool>(), prop::collection::vec(text(), 0..6), any::<bool>()).prop_map(
         |(messages, choice, system, stream, stops, with_tools)| {
             let mut r = json!({"model": "claude-x", "max_tokens": 1024, "messages": messages, "stream": stream,
@@ -110,11 +118,18 @@ fn valid_openai(out: &Value, input: &Value) -> Result<(), String> {
                 open_calls.clear();
                 match &m["content"] {
                     Value::String(_) => {}
-                    Value::Array(parts) => for p in parts {
-                        let ok = (p["type"] == "text" && p["text"].is_string())
-                            || (p["type"] == "image_url" && p["image_url"]["url"].as_str().is_some_and(|u| u.starts_with("data:image/") || u.starts_with("https://")));
-                        if !ok { return Err(format!("bad part {p}")); }
-                    },
+                    Value::Array(parts) => {
+                        for p in parts {
+                            let ok = (p["type"] == "text" && p["text"].is_string())
+                                || (p["type"] == "image_url"
+                                    && p["image_url"]["url"].as_str().is_some_and(|u| {
+                                        u.starts_with("data:image/") || u.starts_with("https://")
+                                    }));
+                            if !ok {
+                                return Err(format!("bad part {p}"));
+                            }
+                        }
+                    }
                     other => return Err(format!("user content {other}")),
                 }
             }
@@ -125,7 +140,9 @@ fn valid_openai(out: &Value, input: &Value) -> Result<(), String> {
                 }
                 open_calls.clear();
                 for c in &calls {
-                    let args: Value = serde_json::from_str(c["function"]["arguments"].as_str().ok_or("args")?).map_err(|e| e.to_string())?;
+                    let args: Value =
+                        serde_json::from_str(c["function"]["arguments"].as_str().ok_or("args")?)
+                            .map_err(|e| e.to_string())?;
                     if !args.is_object() || c["type"] != "function" || !c["function"]["name"].is_string() {
                         return Err(format!("bad call {c}"));
                     }
@@ -136,28 +153,59 @@ fn valid_openai(out: &Value, input: &Value) -> Result<(), String> {
                 tool_msgs += 1;
                 let prev = msgs[i - 1]["role"].as_str();
                 let id = m["tool_call_id"].as_str().unwrap_or("");
-                if !matches!(prev, Some("assistant" | "tool")) || !open_calls.contains(id) || !m["content"].is_string() {
+                if !matches!(prev, Some("assistant" | "tool"))
+                    || !open_calls.contains(id)
+                    || !m["content"].is_string()
+                {
                     return Err(format!("tool message {i} does not answer a call just made: {m}"));
                 }
             }
             _ => return Err(format!("bad message {i}: {m}")),
         }
     }
-    let results = input["messages"].as_array().unwrap().iter()
-        .filter_map(|m| m["content"].as_array()).flatten().filter(|b| b["type"] == "tool_result").count();
-    if results != tool_msgs { return Err(format!("{results} tool results became {tool_msgs} tool messages")); }
-    if out["stop"].as_array().is_some_and(|s| s.len() > 4 || s.is_empty()) { return Err("stop".into()); }
-    if out.get("tool_choice").is_some() && out.get("tools").is_none() { return Err("choice without tools".into()); }
-    for t in out["tools"].as_array().into_iter().flatten() {
-        if t["type"] != "function" || !t["function"]["parameters"].is_object() { return Err(format!("tool {t}")); }
+    let results = input["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["content"].as_array())
+        .flatten()
+        .filter(|b| b["type"] == "tool_result")
+        .count();
+    if results != tool_msgs {
+        return Err(format!("{results} tool results became {tool_msgs} tool messages"));
     }
-    if out.get("top_k").is_some() || out.get("metadata").is_some() { return Err("non-OpenAI field forwarded".into()); }
-    if (out["stream"] == true) != (input["stream"] == true) { return Err("stream flag lost".into()); }
+    if out["stop"].as_array().is_some_and(|s| s.len() > 4 || s.is_empty()) {
+        return Err("stop".into());
+    }
+    if out.get("tool_choice").is_some() && out.get("tools").is_none() {
+        return Err("choice without tools".into());
+    }
+    for t in out["tools"].as_array().into_iter().flatten() {
+        if t["type"] != "function" || !t["function"]["parameters"].is_object() {
+            return Err(format!("tool {t}"));
+        }
+    }
+    if out.get("top_k").is_some() || out.get("metadata").is_some() {
+        return Err("non-OpenAI field forwarded".into());
+    }
+    if (out["stream"] == true) != (input["stream"] == true) {
+        return Err("stream flag lost".into());
+    }
     Ok(())
 }
 
 #[derive(Debug, Clone)]
-enum Piece { Text(String), Reason(String), Call(u64, String, String), Args(u64, String), Finish(&'static str), Usage(u64, u64), Garbage, Error, Done }
+enum Piece {
+    Text(String),
+    Reason(String),
+    Call(u64, String, String),
+    Args(u64, String),
+    Finish(&'static str),
+    Usage(u64, u64),
+    Garbage,
+    Error,
+    Done,
+}
 
 fn piece() -> impl Strategy<Value = Piece> {
     prop_oneof![
@@ -174,7 +222,8 @@ fn piece() -> impl Strategy<Value = Piece> {
 }
 
 fn wire(pieces: &[Piece]) -> String {
-    let chunk = |delta: Value| json!({"id": "x", "choices": [{"index": 0, "delta": delta, "finish_reason": null}]});
+    let chunk =
+        |delta: Value| json!({"id": "x", "choices": [{"index": 0, "delta": delta, "finish_reason": null}]});
     pieces.iter().map(|p| {
         let data = match p {
             Piece::Text(t) => chunk(json!({"content": t})).to_string(),

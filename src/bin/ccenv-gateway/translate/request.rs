@@ -103,7 +103,8 @@ fn assistant(content: &Value) -> Option<Value> {
     if text.is_empty() && calls.is_empty() {
         return None;
     }
-    let mut msg = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { text.into() }});
+    let mut msg =
+        json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { text.into() }});
     if !calls.is_empty() {
         msg["tool_calls"] = Value::Array(calls);
     }
@@ -118,7 +119,8 @@ fn user(content: &Value) -> Vec<Value> {
     let mut parts = Vec::new();
     for b in blocks(content) {
         match kind(&b) {
-            "text" => parts.push(json!({"type": "text", "text": b.get("text").and_then(Value::as_str).unwrap_or("")})),
+            "text" => parts
+                .push(json!({"type": "text", "text": b.get("text").and_then(Value::as_str).unwrap_or("")})),
             "image" => parts.extend(image(&b)),
             "tool_result" => {
                 let inner = blocks(b.get("content").unwrap_or(&Value::Null));

@@ -69,7 +69,8 @@ pub(crate) fn reasoning(delta_or_message: &Value) -> Option<&str> {
 }
 
 pub(crate) fn message_id(upstream: Option<&str>) -> String {
-    let clean: String = upstream.unwrap_or("").chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect();
+    let clean: String =
+        upstream.unwrap_or("").chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect();
     format!("msg_{}", if clean.is_empty() { "ccenv" } else { &clean })
 }
 
@@ -100,7 +101,11 @@ pub(crate) fn upstream_message(body: &[u8]) -> Option<String> {
     let e = v.get("error").unwrap_or(&v);
     let msg = match e {
         Value::String(s) => s.clone(),
-        _ => e.get("message").and_then(Value::as_str).or_else(|| v.get("message").and_then(Value::as_str))?.to_string(),
+        _ => e
+            .get("message")
+            .and_then(Value::as_str)
+            .or_else(|| v.get("message").and_then(Value::as_str))?
+            .to_string(),
     };
     Some(msg.chars().take(1000).collect())
 }

@@ -66,7 +66,9 @@ impl Translator {
             return out;
         };
         self.start(chunk.get("id").and_then(Value::as_str), &mut out);
-        if let Some(msg) = chunk.get("error").map(|e| e.get("message").and_then(Value::as_str).unwrap_or("upstream error")) {
+        if let Some(msg) =
+            chunk.get("error").map(|e| e.get("message").and_then(Value::as_str).unwrap_or("upstream error"))
+        {
             let msg = format!("upstream error mid-stream: {msg}");
             out.extend(self.fail(&msg));
             return out;
@@ -127,7 +129,11 @@ impl Translator {
 
     fn delta(&mut self, delta: &Value, out: &mut Events) {
         if let Some(r) = reasoning(delta).filter(|r| !r.is_empty()) {
-            self.open_block(Open::Thinking, json!({"type": "thinking", "thinking": "", "signature": ""}), out);
+            self.open_block(
+                Open::Thinking,
+                json!({"type": "thinking", "thinking": "", "signature": ""}),
+                out,
+            );
             self.block_delta(json!({"type": "thinking_delta", "thinking": r}), out);
         }
         if let Some(t) = delta.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
@@ -168,11 +174,17 @@ impl Translator {
         }
         self.close(out);
         self.open = Some(kind);
-        out.push(("content_block_start", json!({"type": "content_block_start", "index": self.next_index, "content_block": block})));
+        out.push((
+            "content_block_start",
+            json!({"type": "content_block_start", "index": self.next_index, "content_block": block}),
+        ));
     }
 
     fn block_delta(&mut self, delta: Value, out: &mut Events) {
-        out.push(("content_block_delta", json!({"type": "content_block_delta", "index": self.next_index, "delta": delta})));
+        out.push((
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": self.next_index, "delta": delta}),
+        ));
     }
 
     fn close(&mut self, out: &mut Events) {

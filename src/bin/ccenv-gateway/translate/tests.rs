@@ -85,7 +85,8 @@ macro_rules! golden {
     ($name:ident) => {
         #[test]
         fn $name() {
-            let wire = include_str!(concat!("../../../../tests/fixtures/gateway/", stringify!($name), ".sse"));
+            let wire =
+                include_str!(concat!("../../../../tests/fixtures/gateway/", stringify!($name), ".sse"));
             let events = run_stream(wire, usize::MAX);
             well_formed(&events).unwrap();
             for cut in (0..wire.len()).step_by(7) {
@@ -163,15 +164,26 @@ fn every_tool_choice_maps() {
 
 #[test]
 fn system_as_a_plain_string_and_user_text_as_a_string() {
-    let out = to_openai(&json!({"system": "sys", "messages": [{"role": "user", "content": "hi"}], "stream": false}), "m");
-    assert_eq!(out["messages"], json!([{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]));
+    let out = to_openai(
+        &json!({"system": "sys", "messages": [{"role": "user", "content": "hi"}], "stream": false}),
+        "m",
+    );
+    assert_eq!(
+        out["messages"],
+        json!([{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}])
+    );
     assert!(out.get("stream").is_none());
 }
 
 #[test]
 fn garbage_never_panics() {
-    for v in [json!(null), json!([]), json!({"messages": 5}), json!({"messages": [null, 1, {"role": "user", "content": 7}]}),
-        json!({"messages": [{"role": "assistant", "content": [{"type": "tool_use"}]}], "tools": [{"input_schema": 1}]})] {
+    for v in [
+        json!(null),
+        json!([]),
+        json!({"messages": 5}),
+        json!({"messages": [null, 1, {"role": "user", "content": 7}]}),
+        json!({"messages": [{"role": "assistant", "content": [{"type": "tool_use"}]}], "tools": [{"input_schema": 1}]}),
+    ] {
         let _ = to_openai(&v, "m");
         let _ = to_anthropic(&v, "m");
     }
