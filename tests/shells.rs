@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Sandbox, Shell, comparable, have, hook_line, managed_view, start_command};
+use common::{Sandbox, Shell, comparable, have, managed_view};
 
 const REAL_KEY: &str = "sk-ant-REAL-user-key-must-not-leak";
 const GLM_KEY: &str = "sk-glm-secret-0123456789";
@@ -176,8 +176,7 @@ fn walk(kind: &'static str) {
     std::fs::write(&a_file, &good).unwrap();
     sh.run("ccenv allow");
     assert_glm(&sh.child_env());
-    sh.send(start_command(kind));
-    sh.run(hook_line(kind));
+    sh.nest();
     assert_glm(&sh.child_env());
     cd(&mut sh, &f, "plain");
     assert_eq!(comparable(&sh.child_env()), comparable(&before), "nested shell restores");

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Sandbox, Shell, comparable, have, hook_line, random_values, start_command};
+use common::{Sandbox, Shell, comparable, have, random_values};
 
 const PLACES: [&str; 7] = ["outside", "plain", "a", "a/sub", "a/inner", "b", "a/inner/deep"];
 const PROJECTS: [&str; 3] = ["a", "a/inner", "b"];
@@ -112,8 +112,7 @@ fn walks(kind: &'static str) {
                     sb.write(&work.join(p).join(".claude-provider.toml"), &originals[p]);
                 }
                 8 if cwd.len() < 3 => {
-                    sh.send(start_command(kind));
-                    sh.run(hook_line(kind));
+                    sh.nest();
                     let here = *cwd.last().unwrap();
                     cwd.push(here);
                 }

@@ -184,6 +184,7 @@ impl Shell {
         }
         let mut sh =
             Shell { kind, child, stdin, output, sync_dir, step: 0, timeout: Duration::from_secs(30) };
+        sh.send(prompt_line(kind));
         sh.run(hook_line(kind));
         sh
     }
@@ -199,21 +200,31 @@ impl Shell {
         self.stdin.flush().unwrap();
     }
 
+    /// Starts the same shell inside this one, with the test prompt and the hook.
+    pub fn nest(&mut self) {
+        self.send(start_command(self.kind));
+        self.send(prompt_line(self.kind));
+        self.run(hook_line(self.kind));
+    }
+
     /// Presses Enter on an empty line.
     pub fn enter(&mut self) {
         self.send("");
     }
 
-    /// Waits until every line typed so far has run and everything it printed has been
-    /// read: commands run in order, the hook runs before each prompt, and the pty is one
-    /// ordered stream, so once the marker's output arrives, all earlier output has too.
-    /// (The typed line echoes as `'@@%s@@\n' N`, never as the marker itself.)
+    /// Waits until every line typed so far has run, the prompt hook after the last one has
+    /// finished, and everything they printed has been read: commands run in order, the
+    /// hook runs before each prompt is drawn, and the pty is one ordered stream, so once
+    /// the prompt after the marker's output arrives, all earlier output has too. Waiting
+    /// for the marker alone would race the hook that runs after it against whatever the
+    /// test does next. (The typed line echoes as `'@@%s@@\n' N`, never as the marker.)
     pub fn sync(&mut self) {
         self.step += 1;
         let marker = format!("@@{}@@", self.step);
         self.send(&format!("command printf '@@%s@@\\n' {}", self.step));
         let deadline = Instant::now() + self.timeout;
-        while !self.output().contains(&marker) {
+        let done = |out: &str| out.find(&marker).is_some_and(|i| out[i..].contains(PROMPT));
+        while !done(&self.output()) {
             if Instant::now() > deadline {
                 panic!("{} did not reach step {}; output so far:\n{}", self.kind, self.step, self.output());
             }
@@ -277,6 +288,18 @@ pub fn start_command(kind: &str) -> &'static str {
         "bash" => "bash --norc --noprofile -i",
         "zsh" => "zsh -f -i",
         "fish" => "fish --no-config -i",
+        other => panic!("unknown shell {other}"),
+    }
+}
+
+/// The prompt every test shell draws, so `sync` can tell when the hook before it is done.
+pub const PROMPT: &str = "<ccenv-test-prompt> ";
+
+/// Sets the prompt to `PROMPT` (no escapes in it for any shell's prompt language).
+pub fn prompt_line(kind: &str) -> &'static str {
+    match kind {
+        "bash" | "zsh" => "PS1='<ccenv-test-prompt> '",
+        "fish" => "function fish_prompt; printf '%s' '<ccenv-test-prompt> '; end",
         other => panic!("unknown shell {other}"),
     }
 }
