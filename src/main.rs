@@ -1,13 +1,28 @@
 //! The `ccenv` binary: the hook's fast path, then clap; everything else is in the library.
-
-use std::process::ExitCode;
+//!
+//! C's `main`, not Rust's: std's start-up before a Rust `main` reads /proc/self/maps to
+//! place the main thread's stack-overflow guard, ~100k instructions, a third of what an
+//! empty Rust program costs and more than the hook's own work when a directory changes.
+//! Without it `std::env::args` still works (glibc hands std the arguments before `main`;
+//! macOS and Windows ask the OS); a stack overflow is then a plain SIGSEGV.
+#![cfg_attr(not(test), no_main)]
 
 use clap::Parser;
 
 use ccenv::cli::Cli;
 use ccenv::cmd;
 
-fn main() -> ExitCode {
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    let code = run();
+    // Rust's start-up would flush stdout on the way out; here nothing else does.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::ffi::c_int::from(code)
+}
+
+#[cfg_attr(test, allow(dead_code))]
+fn run() -> u8 {
     // `ccenv man | head` ends quietly, as C tools do, instead of reporting EPIPE.
     #[cfg(unix)]
     // SAFETY: setting a signal disposition before any thread starts.

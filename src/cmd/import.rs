@@ -149,8 +149,8 @@ fn settle(found: &Found, mut moved: Vec<String>, left: &[(String, String)], opts
 fn provider_id(opts: &Options, found: &Found, catalog: &Catalog) -> Result<String> {
     let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
     let url = found.base_url.as_deref();
-    let preset = url
-        .and_then(|u| catalog.providers.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
+    let all = catalog.providers();
+    let preset = url.and_then(|u| all.values().find(|p| p.base_url.as_deref().map(norm) == Some(norm(u))));
     let id = match (&opts.name, preset) {
         (Some(n), _) => n.clone(),
         (None, Some(p)) => p.id.clone(),
@@ -159,7 +159,7 @@ fn provider_id(opts: &Options, found: &Found, catalog: &Catalog) -> Result<Strin
     if !provider::is_valid_id(&id) {
         bail!("provider id `{id}` may use only a-z, 0-9, `-` and `_`; pass --name");
     }
-    if let Some(p) = catalog.providers.get(&id)
+    if let Some(p) = all.get(&id)
         && url.is_some()
         && p.base_url.as_deref().map(norm) != url.map(norm)
     {
@@ -180,7 +180,7 @@ fn user_provider(
     id: &str,
     catalog: &mut Catalog,
 ) -> Result<Option<(PathBuf, String)>> {
-    if catalog.providers.contains_key(id) {
+    if catalog.provider(id).is_some() {
         return Ok(None);
     }
     let block = format!(

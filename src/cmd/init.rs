@@ -26,7 +26,7 @@ pub(crate) fn run(provider: &str, model: Option<String>, force: bool) -> Result<
     {
         bail!("--model {m:?} is not a model name");
     }
-    let text = template(p, model.as_deref());
+    let text = template(&p, model.as_deref());
     project::parse(&path, &text).map_err(|d| anyhow::anyhow!("internal: generated file is invalid: {d}"))?;
     // A new file renamed over the name: a committed symlink is replaced, not written through.
     crate::store::fs::replace_file(&path, text.as_bytes())?;

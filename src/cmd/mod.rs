@@ -19,17 +19,16 @@ mod providers;
 mod status;
 mod watch;
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
 use anyhow::{Context as _, Result, anyhow};
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, Command};
 use crate::config::project::{self, FILE};
 use crate::output::say;
 
 /// Runs a parsed command line and turns its result into the exit code.
-pub fn run(cli: Cli) -> ExitCode {
+/// The process exit code.
+pub fn run(cli: Cli) -> u8 {
     let ok = |r: Result<()>| r.map(|()| 0);
     let result = match cli.command {
         Command::Hook { shell } => ok(hook::run(shell)),
@@ -60,20 +59,20 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// A command line clap refused: help and version as clap prints them, errors (which
 /// quote the refused argument) escaped like every other message.
-pub fn clap_error(e: clap::Error) -> ExitCode {
+pub fn clap_error(e: clap::Error) -> u8 {
     if !e.use_stderr() {
         e.exit();
     }
     eprint!("{}", crate::output::escape_lines(&e.render().to_string()));
-    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+    u8::try_from(e.exit_code()).unwrap_or(2)
 }
 
-pub fn finish(result: Result<i32>) -> ExitCode {
+pub fn finish(result: Result<i32>) -> u8 {
     match result {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Ok(code) => u8::try_from(code).unwrap_or(1),
         Err(e) => {
             say(&format!("error: {e:#}"));
-            ExitCode::FAILURE
+            1
         }
     }
 }

@@ -1,10 +1,9 @@
-//! The provider catalog: the built-in presets (data/presets.toml), user providers from
-//! config.toml layered over them, and the checks that keep OpenAI-only endpoints out.
+//! The provider catalog: the built-in presets (data/presets.toml, turned into static data
+//! by build.rs), user providers from config.toml layered over them, and the checks that
+//! keep OpenAI-only endpoints out.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-
-use toml::de::DeValue;
 
 use crate::config::diagnostic::{Diagnostic, Source, suggest};
 use crate::config::names;
@@ -15,42 +14,26 @@ use crate::config::provider::{Protocol, Provider, ProviderFields, is_valid_id, p
 const OPENAI_CHAT_HINT: &str = "set `protocol = \"openai-chat\"` in a user provider in config.toml \
      (ccenv then serves it through its local gateway)";
 
-const PRESETS: &str = include_str!("../../data/presets.toml");
-
-#[derive(Clone, Debug)]
-pub struct Refused {
-    pub why: String,
-    pub use_instead: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-struct OpenAiUrl {
-    url: String,
-    use_instead: Option<String>,
-    prefix: bool,
-}
+mod builtin;
+use builtin::{from_preset, preset};
 
 /// Every provider id a project may name, plus the knowledge needed to refuse bad ones.
-#[derive(Clone, Debug)]
+/// The presets are static data (build.rs): a provider becomes an owned `Provider` only
+/// when asked for, so the hook pays for the one it uses.
+#[derive(Clone, Debug, Default)]
 pub struct Catalog {
-    pub providers: BTreeMap<String, Provider>,
-    pub refused: BTreeMap<String, Refused>,
-    openai_urls: Vec<OpenAiUrl>,
-    /// Vendor and product names people type (`zhipu`, `qwen`) → the preset id.
-    aliases: BTreeMap<String, String>,
+    /// Providers from the user's config.toml, each laid over the preset of its id.
+    user: BTreeMap<String, Provider>,
     /// User providers whose definition has an error: only projects naming them fail.
     pub broken: BTreeMap<String, String>,
-    pub updated: String,
     /// The user's policy from config.toml's `[env]`; a project file cannot change it.
     pub policy: Policy,
 }
 
 impl Catalog {
-    /// The embedded presets alone (parsed once per process).
+    /// The embedded presets alone.
     pub fn builtin() -> Catalog {
-        static BUILTIN: std::sync::LazyLock<Catalog> =
-            std::sync::LazyLock::new(|| parse_presets(PRESETS).expect("data/presets.toml is valid (tested)"));
-        BUILTIN.clone()
+        Catalog::default()
     }
 
     /// The presets with the user's `[providers.*]` from config.toml laid over them.
@@ -81,7 +64,7 @@ impl Catalog {
                         match fields.and_then(|f| catalog.check_fields(id_str, &f).map(|()| f)) {
                             Ok(f) => catalog.add_user(id_str, f),
                             Err(d) => {
-                                catalog.providers.remove(id_str);
+                                catalog.user.remove(id_str);
                                 catalog.broken.insert(id_str.to_string(), d.to_string());
                             }
                         }
@@ -93,23 +76,40 @@ impl Catalog {
         Ok(catalog)
     }
 
-    fn add_user(&mut self, id: &str, fields: ProviderFields) {
-        match self.providers.get_mut(id) {
-            Some(preset) => {
-                fields.apply_to(preset);
-                preset.origin = "preset+user";
-            }
-            None => {
-                let mut p = Provider::empty(id, "user");
-                fields.apply_to(&mut p);
-                self.providers.insert(id.to_string(), p);
-            }
+    /// The date the presets' models were last checked.
+    pub fn updated(&self) -> &'static str {
+        builtin::UPDATED
+    }
+
+    /// One provider by id: the user's, else the preset; none when the user's is broken.
+    pub fn provider(&self, id: &str) -> Option<Provider> {
+        if self.broken.contains_key(id) {
+            return None;
         }
-        self.refused.remove(id);
+        self.user.get(id).cloned().or_else(|| preset(id).map(from_preset))
+    }
+
+    /// Every provider, by id.
+    pub fn providers(&self) -> BTreeMap<String, Provider> {
+        let mut all: BTreeMap<String, Provider> =
+            builtin::PRESETS.iter().map(|p| (p.id.to_string(), from_preset(p))).collect();
+        all.extend(self.user.clone());
+        all.retain(|id, _| !self.broken.contains_key(id));
+        all
+    }
+
+    /// A user provider replaces a refused id too: it names a proxy that works.
+    fn add_user(&mut self, id: &str, fields: ProviderFields) {
+        let mut p = match preset(id) {
+            Some(preset) => Provider { origin: "preset+user", ..from_preset(preset) },
+            None => Provider::empty(id, "user"),
+        };
+        fields.apply_to(&mut p);
+        self.user.insert(id.to_string(), p);
     }
 
     fn check_fields(&self, id: &str, fields: &ProviderFields) -> Result<(), Diagnostic> {
-        let preset = self.providers.get(id).map_or(Protocol::Anthropic, |p| p.protocol);
+        let preset = self.provider(id).map_or(Protocol::Anthropic, |p| p.protocol);
         if let Some(url) = &fields.base_url {
             self.check_base_url(&url.value, fields.protocol.unwrap_or(preset)).map_err(|m| url.error(m))?;
         }
@@ -117,28 +117,30 @@ impl Catalog {
     }
 
     /// Looks up a provider id, explaining refused names and suggesting near misses.
-    pub fn get(&self, id: &str) -> Result<&Provider, String> {
-        if let Some(p) = self.providers.get(id) {
+    pub fn get(&self, id: &str) -> Result<Provider, String> {
+        if let Some(p) = self.provider(id) {
             return Ok(p);
         }
         if let Some(e) = self.broken.get(id) {
             return Err(format!("provider `{id}` is defined with an error: {e}"));
         }
-        if let Some(r) = self.refused.get(id) {
+        if let Some(r) = builtin::REFUSED.iter().find(|r| r.id == id) {
             let mut m = format!(
                 "provider `{id}` has no Anthropic-compatible endpoint: {}. Claude Code speaks the \
                  Anthropic Messages API",
                 r.why
             );
-            match &r.use_instead {
+            match r.use_instead {
                 Some(u) => m.push_str(&format!("; use `{u}`")),
                 None => m.push_str(&format!("; for its OpenAI-compatible endpoint, {OPENAI_CHAT_HINT}")),
             }
             return Err(m);
         }
         let mut m = format!("unknown provider `{id}`");
-        let alias = self.aliases.get(&id.to_ascii_lowercase()).map(String::as_str);
-        match alias.or_else(|| suggest(id, self.providers.keys().map(String::as_str))) {
+        let lower = id.to_ascii_lowercase();
+        let alias = builtin::ALIASES.iter().find(|(name, _)| *name == lower).map(|(_, to)| *to);
+        let ids = builtin::PRESETS.iter().map(|p| p.id).chain(self.user.keys().map(String::as_str));
+        match alias.or_else(|| suggest(id, ids)) {
             Some(s) => m.push_str(&format!("; did you mean `{s}`?")),
             None => m.push_str("; `ccenv providers` lists them, or define it in config.toml"),
         }
@@ -160,7 +162,7 @@ impl Catalog {
         let norm = url.trim_end_matches('/').to_ascii_lowercase();
         // Tencent's and Zhipu's cURL examples print the full request URL.
         for tail in ["/v1/messages"] {
-            if norm.ends_with(tail) && !self.is_known_openai(&norm) {
+            if norm.ends_with(tail) && !is_known_openai(&norm) {
                 let trimmed = url.trim_end_matches('/');
                 let right = &trimmed[..trimmed.len() - tail.len()];
                 return Err(format!(
@@ -170,10 +172,10 @@ impl Catalog {
             }
         }
         let openai = "is an OpenAI-compatible endpoint; Claude Code speaks the Anthropic Messages API";
-        for known in &self.openai_urls {
+        for known in builtin::OPENAI_URLS {
             let k = known.url.trim_end_matches('/').to_ascii_lowercase();
             if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
-                return Err(match &known.use_instead {
+                return Err(match known.use_instead {
                     Some(u) => format!("base_url `{url}` {openai}. Use `{u}`"),
                     None => format!(
                         "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: \
@@ -198,93 +200,11 @@ impl Catalog {
     }
 }
 
-impl Catalog {
-    fn is_known_openai(&self, norm: &str) -> bool {
-        self.openai_urls.iter().any(|k| {
-            let k = k.url.trim_end_matches('/').to_ascii_lowercase();
-            norm == k || norm.starts_with(&format!("{k}/"))
-        })
-    }
-}
-
-/// `[aliases]`: vendor names → preset ids, for "did you mean".
-fn parse_aliases(
-    src: &Source,
-    value: &toml::Spanned<DeValue>,
-    aliases: &mut BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    for (name, target) in src.table("aliases", value)? {
-        aliases.insert(name.get_ref().to_string(), src.string(name.get_ref(), target)?.value);
-    }
-    Ok(())
-}
-
-fn parse_presets(text: &str) -> Result<Catalog, Diagnostic> {
-    let path = Path::new("<built-in presets>");
-    let src = Source::new(path, text);
-    let root = src.parse()?;
-    let mut catalog = Catalog {
-        providers: BTreeMap::new(),
-        refused: BTreeMap::new(),
-        openai_urls: Vec::new(),
-        aliases: BTreeMap::new(),
-        broken: BTreeMap::new(),
-        updated: String::new(),
-        policy: Policy::default(),
-    };
-    for (key, value) in root.get_ref() {
-        match key.get_ref().as_ref() {
-            "updated" => catalog.updated = src.string("updated", value)?.value,
-            "presets" => {
-                for (id, table) in src.table("presets", value)? {
-                    let id = id.get_ref().as_ref();
-                    let fields = parse_fields(&src, id, src.table(id, table)?, &names::refusal)?;
-                    let mut p = Provider::empty(id, "preset");
-                    fields.apply_to(&mut p);
-                    catalog.providers.insert(id.to_string(), p);
-                }
-            }
-            "refused" => {
-                for (id, table) in src.table("refused", value)? {
-                    let t = src.table(id.get_ref(), table)?;
-                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
-                    catalog.refused.insert(
-                        id.get_ref().to_string(),
-                        Refused { why: get("why")?.unwrap_or_default(), use_instead: get("use")? },
-                    );
-                }
-            }
-            "aliases" => parse_aliases(&src, value, &mut catalog.aliases)?,
-            "openai_urls" => {
-                let DeValue::Array(items) = value.get_ref() else {
-                    return Err(src.error(value.span(), "openai_urls must be an array of tables"));
-                };
-                for item in items.iter() {
-                    let DeValue::Table(t) = item.get_ref() else {
-                        return Err(src.error(item.span(), "expected a table"));
-                    };
-                    let get = |k: &str| t.get(k).map(|v| src.string(k, v).map(|s| s.value)).transpose();
-                    catalog.openai_urls.push(OpenAiUrl {
-                        url: get("url")?.unwrap_or_default(),
-                        use_instead: get("use")?,
-                        prefix: t
-                            .get("prefix")
-                            .map(|v| src.boolean("prefix", v))
-                            .transpose()?
-                            .unwrap_or(false),
-                    });
-                }
-            }
-            _ => {
-                return Err(src.unknown_key(
-                    key,
-                    &["updated", "presets", "refused", "openai_urls", "aliases"],
-                    "",
-                ));
-            }
-        }
-    }
-    Ok(catalog)
+fn is_known_openai(norm: &str) -> bool {
+    builtin::OPENAI_URLS.iter().any(|k| {
+        let k = k.url.trim_end_matches('/').to_ascii_lowercase();
+        norm == k || norm.starts_with(&format!("{k}/"))
+    })
 }
 
 #[cfg(test)]

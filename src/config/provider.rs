@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 use crate::config::diagnostic::{Diagnostic, Located, Source, suggest};
 use crate::config::names;
 
-pub use crate::config::catalog::{Catalog, Refused};
+pub use crate::config::catalog::Catalog;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Auth {

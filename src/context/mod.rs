@@ -26,7 +26,9 @@ pub(crate) struct Context {
     pub(crate) paths: Paths,
     /// `None` when the working directory was deleted.
     pub(crate) cwd: Option<PathBuf>,
-    env: BTreeMap<String, String>,
+    /// `None`: this process's environment, read one variable at a time (the hook asks for
+    /// about thirty; copying a shell's whole environment, often a hundred, cost more).
+    env: Option<BTreeMap<String, String>>,
 }
 
 /// The restore state this process inherited, if any.
@@ -43,6 +45,8 @@ pub(crate) struct Plan {
     pub(crate) transition: Transition,
     /// `Some(value)` exports `CCENV_STATE`, `None` removes it (when set).
     pub(crate) state: Option<String>,
+    /// The snapshot that state names, serialized once for its id and its file.
+    snapshot: Option<snapshots::Encoded>,
     pub(crate) messages: Vec<String>,
 }
 
@@ -52,24 +56,28 @@ fn env_key(name: &str) -> String {
 }
 
 impl Context {
+    /// A given environment (tests, the gateway serving a project root).
     pub(crate) fn new(
         paths: Paths,
         cwd: Option<PathBuf>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Self {
-        let env = env.into_iter().map(|(k, v)| (env_key(&k), v)).collect();
+        let env = Some(env.into_iter().map(|(k, v)| (env_key(&k), v)).collect());
         Context { paths, cwd, env }
     }
 
     /// This process's environment, working directory and folders.
     pub(crate) fn from_process() -> anyhow::Result<Self> {
-        let env = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
-        Ok(Context::new(Paths::from_env()?, paths::current_dir(), env))
+        Ok(Context { paths: Paths::from_env()?, cwd: paths::current_dir(), env: None })
     }
 
     pub(crate) fn var(&self, name: &str) -> Option<String> {
-        self.env.get(&env_key(name)).cloned()
+        match &self.env {
+            Some(env) => env.get(&env_key(name)).cloned(),
+            None => {
+                std::env::var_os(name).map(|v| v.into_string().unwrap_or_else(|v| v.to_string_lossy().into()))
+            }
+        }
     }
 
     /// The inherited restore state and the evaluation of the working directory.
@@ -134,8 +142,14 @@ impl Context {
         let outcome = self.evaluate_project(found, &trust, before);
         let mut eval =
             Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
-        if let Some(desired) = eval.desired() {
-            eval.conflicts = claude::conflicts(&claude::read_settings(&eval.settings).0, &desired);
+        if matches!(eval.outcome, Outcome::Applied { .. }) {
+            // Most projects have no Claude settings file with an `env`: then nothing to compare.
+            let files = claude::read_settings(&eval.settings).0;
+            if !files.is_empty()
+                && let Some(desired) = eval.desired()
+            {
+                eval.conflicts = claude::conflicts(&files, &desired);
+            }
         }
         eval
     }
@@ -254,26 +268,30 @@ impl Context {
 
     /// `external`: the state is for a tool that applies and restores it itself (`export`).
     pub(crate) fn plan(&self, eval: &Evaluation, inherited: &Inherited, external: bool) -> Plan {
-        let desired = eval.desired();
+        let old = inherited.snapshot.as_ref();
+        let desired =
+            eval.desired_keeping(|n| old.is_some_and(|s| s.contains_key(n)) || self.var(n).is_some());
         let transition = envdiff::transition(|n| self.var(n), inherited.snapshot.as_ref(), desired.as_ref());
-        let state = match (&transition.snapshot, eval.found()) {
+        let (state, snapshot) = match (&transition.snapshot, eval.found()) {
             (Some(snapshot), Some(found)) => {
+                let encoded = snapshots::encode(snapshot);
                 let names = snapshot.keys().cloned().collect();
                 let root = found.root.to_string_lossy().into_owned();
-                Some(State { snapshot_id: snapshots::id(snapshot), names, root, external }.encode())
+                let state = State { snapshot_id: encoded.id.clone(), names, root, external };
+                (Some(state.encode()), Some(encoded))
             }
-            _ => None,
+            _ => (None, None),
         };
         let mut messages: Vec<String> = inherited.lost.iter().cloned().collect();
         messages.extend(eval.notices());
         messages.extend(eval.conflict_notices());
-        Plan { transition, state, messages }
+        Plan { transition, state, snapshot, messages }
     }
 
     /// Back to the environment from before any project; needs no new restore state.
     pub(crate) fn unload(&self, inherited: &Inherited) -> Plan {
         let transition = envdiff::transition(|n| self.var(n), inherited.snapshot.as_ref(), None);
-        Plan { transition, state: None, messages: inherited.lost.iter().cloned().collect() }
+        Plan { transition, state: None, snapshot: None, messages: inherited.lost.iter().cloned().collect() }
     }
 
     /// The plan's operations with `CCENV_STATE` set or removed as the plan says.
@@ -299,7 +317,7 @@ impl Plan {
     /// Writes the snapshot the new restore state points at; before any of the plan's
     /// operations reach a shell, or leaving could not restore them.
     pub(crate) fn save(&self, paths: &Paths) -> anyhow::Result<()> {
-        if let (Some(snapshot), Some(_)) = (&self.transition.snapshot, &self.state) {
+        if let Some(snapshot) = &self.snapshot {
             SnapshotStore::new(&paths.data_dir).save(snapshot)?;
         }
         Ok(())

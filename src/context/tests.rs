@@ -101,6 +101,35 @@ fn entering_applies_and_leaving_restores_exactly() {
     assert_eq!(e, original);
 }
 
+/// The restore state names only what was set before or is set by the project, so a
+/// managed name exported by hand inside the project is the user's on leaving (as direnv
+/// keeps what it never changed), while one the project set is put back.
+#[test]
+fn leaving_puts_back_what_ccenv_changed_and_keeps_what_it_never_touched() {
+    let w = World::new();
+    let found = w.project("work/app", "provider = \"glm\"\n");
+    w.allow(&found);
+    w.key("glm", "sk-glm-0123456789abcdef");
+    let mut e = env(&[("ANTHROPIC_API_KEY", "sk-mine")]);
+
+    prompt(&w, "work/app", &mut e);
+    let state = State::decode(&e["CCENV_STATE"]).unwrap();
+    let named = |n: &str| state.names.iter().any(|m| m == n);
+    assert!(named("ANTHROPIC_API_KEY") && named("ANTHROPIC_AUTH_TOKEN"), "{:?}", state.names);
+    assert!(!named("ANTHROPIC_BEDROCK_BASE_URL"), "{:?}", state.names);
+    e.insert("ANTHROPIC_AUTH_TOKEN".into(), "typed-by-hand".into());
+    e.insert("ANTHROPIC_BEDROCK_BASE_URL".into(), "http://typed-by-hand".into());
+
+    prompt(&w, "work/other", &mut e);
+    assert_eq!(e.get("ANTHROPIC_API_KEY").map(String::as_str), Some("sk-mine"));
+    assert_eq!(e.get("ANTHROPIC_AUTH_TOKEN"), None, "the project set it: put back (unset)");
+    assert_eq!(e["ANTHROPIC_BEDROCK_BASE_URL"], "http://typed-by-hand", "never touched: kept");
+
+    // Inside the project, ccenv's next change removes a managed name set by hand.
+    prompt(&w, "work/app", &mut e);
+    assert_eq!(e.get("ANTHROPIC_BEDROCK_BASE_URL"), None);
+}
+
 #[test]
 fn planning_writes_nothing_and_save_writes_the_snapshot_the_state_names() {
     let w = World::new();

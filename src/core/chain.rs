@@ -28,6 +28,6 @@ pub(crate) fn fallback(f: &Fallback, catalog: &Catalog) -> Result<Resolved, Diag
         provider.models =
             Roles { opus: one.clone(), sonnet: one.clone(), haiku: one.clone(), fable: one, subagent: None };
     }
-    let credential = credential_for(p, f.credential.as_ref());
+    let credential = credential_for(&p, f.credential.as_ref());
     Ok(Resolved { provider, credential, fallbacks: Vec::new(), gateway: true, sources: BTreeMap::new() })
 }

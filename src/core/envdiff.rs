@@ -42,20 +42,30 @@ pub fn transition(
     let names: BTreeSet<&String> =
         old.into_iter().flat_map(|s| s.keys()).chain(desired.into_iter().flat_map(|d| d.keys())).collect();
     let mut ops = Vec::new();
+    let mut snapshot = desired.map(|_| Vars::new());
     for name in names {
-        let target = match desired.and_then(|d| d.get(name)) {
-            Some(wanted) => wanted.clone(),
-            None => before_entering(&current, old, name),
+        // One read per name: the managed set is ~100 names, most of them unset.
+        let now = current(name);
+        let before = match old.and_then(|s| s.get(name)) {
+            Some(v) => v.clone(),
+            None => now.clone(),
         };
-        if current(name) != target {
+        let wanted = desired.and_then(|d| d.get(name));
+        let target = wanted.cloned().unwrap_or_else(|| before.clone());
+        if now != target {
             ops.push(match target {
                 Some(v) => Op::Set(name.clone(), v),
                 None => Op::Unset(name.clone()),
             });
         }
+        // Unset before and unset by the project: nothing to restore, so the restore state
+        // (CCENV_STATE and the snapshot file) names only what was or will be set.
+        if let (Some(snap), Some(wanted)) = (snapshot.as_mut(), wanted)
+            && (wanted.is_some() || before.is_some())
+        {
+            snap.insert(name.clone(), before);
+        }
     }
-    let snapshot =
-        desired.map(|d| d.keys().map(|n| (n.clone(), before_entering(&current, old, n))).collect());
     Transition { ops, snapshot }
 }
 
@@ -116,5 +126,13 @@ mod tests {
         assert!(t.ops.is_empty());
         let t = transition(|n| e.get(n).cloned(), None, None);
         assert!(t.ops.is_empty() && t.snapshot.is_none());
+    }
+
+    #[test]
+    fn the_snapshot_keeps_only_names_set_before_or_by_the_project() {
+        let e = env(&[("KEPT", "mine")]);
+        let d = want(&[("KEPT", None), ("SET", Some("1")), ("NEVER", None)]);
+        let snap = transition(|n| e.get(n).cloned(), None, Some(&d)).snapshot.unwrap();
+        assert_eq!(snap, want(&[("KEPT", Some("mine")), ("SET", None)]));
     }
 }

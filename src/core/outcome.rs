@@ -56,6 +56,14 @@ impl Evaluation {
         }
     }
 
+    /// See `resolve::desired_keeping`.
+    pub(crate) fn desired_keeping(&self, keep: impl Fn(&str) -> bool) -> Option<Vars> {
+        match &self.outcome {
+            Outcome::Applied { resolved, key, .. } => Some(resolve::desired_keeping(resolved, key, keep)),
+            _ => None,
+        }
+    }
+
     pub(crate) fn found(&self) -> Option<&Found> {
         match &self.outcome {
             Outcome::Denied { found } | Outcome::Blocked { found, .. } | Outcome::Applied { found, .. } => {

@@ -164,7 +164,8 @@ pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Dest
     } else {
         format!("Claude Code here will send {key} to {host} ({url}), and to no other host")
     };
-    let standard = catalog.providers.get(&p.id).map(|c| c.base_url.as_deref().unwrap_or(OFFICIAL_ENDPOINT));
+    let standard =
+        catalog.provider(&p.id).map(|c| c.base_url.unwrap_or_else(|| OFFICIAL_ENDPOINT.to_string()));
     if let (Some(own), Some(standard)) = (&settings.base_url, standard)
         && own.value.trim_end_matches('/') != standard.trim_end_matches('/')
     {
@@ -172,7 +173,7 @@ pub fn destination(settings: &Settings, r: &Resolved, catalog: &Catalog) -> Dest
             "warning: this file sends {key} to {host}, not to {}'s endpoint {}; a file from someone else \
              can use this to collect your key",
             p.id,
-            host_of(standard)
+            host_of(&standard)
         ));
     }
     warnings.extend(borrowed_key(r, catalog, host));
@@ -190,12 +191,9 @@ fn key_and_url(r: &Resolved) -> (String, &str) {
 /// A project that names another provider's stored key for this one.
 fn borrowed_key(r: &Resolved, catalog: &Catalog, host: &str) -> Option<String> {
     match &r.credential {
-        Some(Credential::Store(name)) if name != &r.provider.id && catalog.providers.contains_key(name) => {
-            Some(format!(
-                "warning: this file sends your key for provider `{name}` to {host} ({})",
-                r.provider.id
-            ))
-        }
+        Some(Credential::Store(name)) if name != &r.provider.id && catalog.provider(name).is_some() => Some(
+            format!("warning: this file sends your key for provider `{name}` to {host} ({})", r.provider.id),
+        ),
         _ => None,
     }
 }
@@ -228,8 +226,15 @@ pub(crate) enum Key {
 
 /// Every variable a project controls: `Some` is set, `None` is removed.
 pub(crate) fn desired(r: &Resolved, key: &Key) -> Vars {
+    desired_keeping(r, key, |_| true)
+}
+
+/// `desired`, listing as removed only the managed names `keep` accepts: the hook keeps
+/// those set now or in the restore state, as removing an unset name changes nothing
+/// (and the managed set is ~100 names).
+pub(crate) fn desired_keeping(r: &Resolved, key: &Key, keep: impl Fn(&str) -> bool) -> Vars {
     let p = &r.provider;
-    let mut d: Vars = names::MANAGED.iter().map(|n| (n.to_string(), None)).collect();
+    let mut d: Vars = names::MANAGED.iter().filter(|n| keep(n)).map(|n| (n.to_string(), None)).collect();
     let mut set = |name: &str, value: &Option<String>| {
         if value.is_some() {
             d.insert(name.to_string(), value.clone());

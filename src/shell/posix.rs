@@ -68,6 +68,9 @@ impl Hook for Posix {
 
     /// Bytes that are not UTF-8 go in `$'\xHH'`, so `[[ -e … ]]` finds the very file.
     fn quote_path(&self, path: &Path) -> String {
+        if let Some(text) = path.to_str() {
+            return self.quote(text);
+        }
         super::quote_bytes(
             path.as_os_str().as_encoded_bytes(),
             |s| self.quote(s),

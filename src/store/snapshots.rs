@@ -82,20 +82,18 @@ impl SnapshotStore {
 
     /// Stores `snapshot` (once per distinct content) and returns its id, which is
     /// always `id(snapshot)`.
-    pub(crate) fn save(&self, snapshot: &Vars) -> Result<String> {
-        let bytes = serde_json::to_vec(snapshot)?;
-        let id = content_id(&bytes);
-        let path = self.dir.join(&id);
+    pub(crate) fn save(&self, snapshot: &Encoded) -> Result<()> {
+        let path = self.dir.join(&snapshot.id);
         if path.exists() {
             // Mark as in use; a failure only shortens its life.
             if let Ok(f) = std::fs::OpenOptions::new().write(true).open(&path) {
                 let _ = f.set_modified(SystemTime::now());
             }
         } else {
-            fs::write_atomic(&path, &bytes)?;
+            fs::write_atomic(&path, &snapshot.bytes)?;
             fs::remove_older_than(&self.dir, KEEP_UNUSED);
         }
-        Ok(id)
+        Ok(())
     }
 
     pub(crate) fn load(&self, id: &str) -> Result<Vars> {
@@ -123,8 +121,16 @@ pub fn parse_snapshot(bytes: &[u8]) -> Result<Vars> {
 }
 
 /// The id `save` gives `snapshot`, known without writing it (planning writes nothing).
-pub(crate) fn id(snapshot: &Vars) -> String {
-    content_id(&serde_json::to_vec(snapshot).expect("a map of strings serializes"))
+/// A snapshot serialized once: the bytes to store and the content id naming them (the
+/// restore state needs the id before the file is written).
+pub(crate) struct Encoded {
+    pub(crate) id: String,
+    bytes: Vec<u8>,
+}
+
+pub(crate) fn encode(snapshot: &Vars) -> Encoded {
+    let bytes = serde_json::to_vec(snapshot).expect("a map of strings serializes");
+    Encoded { id: content_id(&bytes), bytes }
 }
 
 fn content_id(bytes: &[u8]) -> String {
@@ -171,8 +177,10 @@ mod tests {
         let store = SnapshotStore::new(data.path());
         let snap: Vars =
             [("ANTHROPIC_API_KEY".to_string(), Some("sk-real".to_string())), ("B".into(), None)].into();
-        let id = store.save(&snap).unwrap();
-        assert_eq!(store.save(&snap).unwrap(), id);
+        let encoded = encode(&snap);
+        store.save(&encoded).unwrap();
+        store.save(&encode(&snap)).unwrap();
+        let id = encoded.id;
         assert_eq!(store.load(&id).unwrap(), snap);
         assert_eq!(std::fs::read_dir(data.path().join("state")).unwrap().count(), 1);
         std::fs::write(data.path().join("state").join(&id), b"{}").unwrap();

@@ -140,6 +140,9 @@ pub struct Shell {
     output: Arc<Mutex<Vec<u8>>>,
     sync_dir: PathBuf,
     step: usize,
+    /// How far `sync` has read the output: each search scans only what came after (a
+    /// walk's output grows to megabytes; rescanning all of it on every poll was slow).
+    seen: usize,
     /// How long one step may take (raise it for slow commands such as `claude -p`).
     pub timeout: Duration,
 }
@@ -182,8 +185,16 @@ impl Shell {
                 }
             });
         }
-        let mut sh =
-            Shell { kind, child, stdin, output, sync_dir, step: 0, timeout: Duration::from_secs(30) };
+        let mut sh = Shell {
+            kind,
+            child,
+            stdin,
+            output,
+            sync_dir,
+            step: 0,
+            seen: 0,
+            timeout: Duration::from_secs(30),
+        };
         sh.send(prompt_line(kind));
         sh.run(hook_line(kind));
         sh
@@ -223,12 +234,23 @@ impl Shell {
         let marker = format!("@@{}@@", self.step);
         self.send(&format!("command printf '@@%s@@\\n' {}", self.step));
         let deadline = Instant::now() + self.timeout;
-        let done = |out: &str| out.find(&marker).is_some_and(|i| out[i..].contains(PROMPT));
-        while !done(&self.output()) {
+        let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+        loop {
+            let found = {
+                let out = self.output.lock().unwrap();
+                let from = self.seen.min(out.len());
+                find(&out[from..], marker.as_bytes())
+                    .map(|i| from + i + marker.len())
+                    .and_then(|after| find(&out[after..], PROMPT.as_bytes()).map(|j| after + j))
+            };
+            if let Some(at) = found {
+                self.seen = at + PROMPT.len();
+                return;
+            }
             if Instant::now() > deadline {
                 panic!("{} did not reach step {}; output so far:\n{}", self.kind, self.step, self.output());
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 

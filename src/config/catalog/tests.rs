@@ -35,10 +35,11 @@ const REQUIRED: &[&str] = &[
 #[test]
 fn presets_parse_and_every_endpoint_passes_our_own_check() {
     let c = Catalog::builtin();
+    let all = c.providers();
     for id in REQUIRED {
-        assert!(c.providers.contains_key(*id), "missing preset {id}");
+        assert!(all.contains_key(*id), "missing preset {id}");
     }
-    for p in c.providers.values() {
+    for p in all.values() {
         assert!(is_valid_id(&p.id), "{}", p.id);
         if let Some(url) = &p.base_url {
             c.check_base_url(url, p.protocol).unwrap_or_else(|e| panic!("preset {}: {e}", p.id));
@@ -49,10 +50,35 @@ fn presets_parse_and_every_endpoint_passes_our_own_check() {
             assert_eq!(names::refusal(name), None, "preset {} env {name}", p.id);
         }
     }
-    assert_eq!(c.providers["minimax"].env["API_TIMEOUT_MS"], "3000000");
-    assert_eq!(c.providers["kimi-coding"].base_url.as_deref(), Some("https://api.kimi.com/coding/"));
-    assert!(c.providers["anthropic"].key_optional);
-    assert!(!c.updated.is_empty());
+    assert_eq!(all["minimax"].env["API_TIMEOUT_MS"], "3000000");
+    assert_eq!(all["kimi-coding"].base_url.as_deref(), Some("https://api.kimi.com/coding/"));
+    assert!(all["anthropic"].key_optional);
+    assert!(!c.updated().is_empty());
+}
+
+/// build.rs and the user-config parser read data/presets.toml alike.
+#[test]
+fn generated_presets_equal_the_file_read_by_the_user_config_parser() {
+    let src = Source::new(Path::new("data/presets.toml"), include_str!("../../../data/presets.toml"));
+    let root = src.parse().unwrap();
+    let presets = src.table("presets", root.get_ref().get("presets").unwrap()).unwrap();
+    let all = Catalog::builtin().providers();
+    assert_eq!(all.len(), presets.len());
+    for (id, table) in presets {
+        let id = id.get_ref().as_ref();
+        let fields = parse_fields(&src, id, src.table(id, table).unwrap(), &crate::config::names::refusal)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut p = Provider::empty(id, "preset");
+        fields.apply_to(&mut p);
+        assert_eq!(all[id], p);
+    }
+}
+
+#[test]
+fn a_user_provider_may_take_a_refused_id() {
+    let text = "[providers.groq]\nbase_url = \"https://proxy.example/anthropic\"\n";
+    let c = Catalog::with_user_config(Path::new("config.toml"), text).unwrap();
+    assert_eq!(c.get("groq").unwrap().base_url.as_deref(), Some("https://proxy.example/anthropic"));
 }
 
 #[test]
@@ -71,9 +97,10 @@ fn refused_and_misspelt_providers_explain_themselves() {
         assert_eq!(p.protocol, Protocol::OpenAiChat, "{id}");
         assert!(p.base_url.as_deref().unwrap().ends_with("/v1"), "{id}");
     }
-    for (alias, id) in &c.aliases {
-        assert!(c.providers.contains_key(id), "alias {alias} names no preset {id}");
+    for (alias, id) in super::builtin::ALIASES {
+        assert!(c.provider(id).is_some(), "alias {alias} names no preset {id}");
     }
+    assert!(c.get("zhipu").unwrap_err().ends_with("did you mean `glm`?"));
 }
 
 #[test]
@@ -130,9 +157,10 @@ model = "glm-4.7"
 EXTRA = "1"
 "#;
     let c = Catalog::with_user_config(Path::new("config.toml"), text).unwrap();
-    let corp = &c.providers["corp"];
+    let corp = c.provider("corp").unwrap();
     assert_eq!((corp.auth, corp.origin), (Auth::XApiKey, "user"));
-    let glm = &c.providers["glm"];
+    let glm = c.provider("glm").unwrap();
+    assert_eq!(glm.origin, "preset+user");
     assert_eq!(glm.model.as_deref(), Some("glm-4.7"));
     assert_eq!(glm.base_url.as_deref(), Some("https://open.bigmodel.cn/api/anthropic"));
     assert_eq!(glm.env.get("API_TIMEOUT_MS").map(String::as_str), Some("3000000"));
