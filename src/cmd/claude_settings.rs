@@ -79,6 +79,7 @@ fn write(ctx: &Context) -> Result<()> {
         top.insert("apiKeyHelper".into(), helper_command(&exe, &root).into());
     }
 
+    refuse_links(&root)?;
     let file = root.join(LOCAL);
     let existed = file.exists();
     let mut doc = claude::read_object(&file)?;
@@ -109,6 +110,22 @@ fn write(ctx: &Context) -> Result<()> {
         file.display()
     ));
     ignore_in_git(&root);
+    Ok(())
+}
+
+/// A repository can commit `.claude` or the settings file as a symlink: writing through
+/// it would put this project's endpoint and key helper into another project's settings,
+/// or copy whatever JSON file it names into this repository.
+fn refuse_links(root: &Path) -> Result<()> {
+    for rel in [".claude", LOCAL] {
+        let path = root.join(rel);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            bail!(
+                "{} is a symlink; ccenv writes Claude Code settings only into the project itself",
+                path.display()
+            );
+        }
+    }
     Ok(())
 }
 
