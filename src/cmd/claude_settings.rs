@@ -98,7 +98,7 @@ fn write(ctx: &Context) -> Result<()> {
     for (k, v) in &top {
         previous_top.insert(k.clone(), doc.insert(k.clone(), v.clone()).unwrap_or(Value::Null));
     }
-    fsutil::write_atomic(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
+    fsutil::replace_private(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
     let written = json!({
         "file": file, "existed": existed,
         "env": env, "previous_env": previous_env, "top": top, "previous_top": previous_top,
@@ -197,7 +197,7 @@ fn remove(ctx: &Context) -> Result<()> {
     if doc.is_empty() && written["existed"] == false {
         let _ = std::fs::remove_file(&file);
     } else {
-        fsutil::write_atomic(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
+        fsutil::replace_private(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
     }
     std::fs::remove_file(&record)?;
     say(&format!("removed what ccenv wrote from {}", file.display()));
