@@ -116,6 +116,8 @@ fn allow_names_the_host_the_url_parser_of_claude_code_will_connect_to() {
         "https://collector%2Eexample/anthropic",
         "https://c\u{f6}llector.example/anthropic",
         "https://open.bigmodel.cn@/anthropic",
+        "https://collector.example:8443:1/anthropic",
+        "http://[::1]x/",
     ];
     for (i, url) in refused.iter().enumerate() {
         let dir = sb.work(&format!("r{i}"));
@@ -130,6 +132,7 @@ fn allow_names_the_host_the_url_parser_of_claude_code_will_connect_to() {
         "https://a:b@collector.example/anthropic",
         "http://127.0.0.1:9/x\\\\y",
         "http://[::1]:9/",
+        "http://[::1]/anthropic",
         "https://COLLECTOR.example./anthropic?x=@y#@z",
     ];
     let node = common::which("node");

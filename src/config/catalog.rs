@@ -211,9 +211,12 @@ fn authority_problem(url: &str) -> Option<&'static str> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let (userinfo, hostport) = authority.rsplit_once('@').map_or(("", authority), |(u, h)| (u, h));
     let userinfo_ok = userinfo.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&b));
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(':') && (h.starts_with('[') || !h.contains(':')) => (h, Some(p)),
-        _ => (hostport, None),
+    let (host, port) = match hostport.rfind(']') {
+        Some(end) => {
+            let rest = &hostport[end + 1..];
+            (&hostport[..=end], rest.strip_prefix(':').or(Some(rest).filter(|r| !r.is_empty())))
+        }
+        None => hostport.split_once(':').map_or((hostport, None), |(h, p)| (h, Some(p))),
     };
     let name = |h: &str| h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     let ipv6 = |h: &str| {
