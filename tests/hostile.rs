@@ -332,6 +332,18 @@ fn claude_settings_write_never_writes_through_a_committed_claude_link() {
     assert_eq!(victim_file, "{\"model\": \"mine\"}\n", "written through the link: {}", text(&out));
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("symlink"), "{}", text(&out));
+
+    // Written while `.claude` was a folder, then swapped for a link (a pull): `remove`
+    // does not edit the file the link leads to either.
+    std::fs::remove_file(dir.join(".claude")).unwrap();
+    sb.ok(&dir, &["claude-settings", "write"]);
+    let ours = std::fs::read_to_string(dir.join(".claude/settings.local.json")).unwrap();
+    sb.write(&victim.join("settings.local.json"), &ours);
+    std::fs::rename(dir.join(".claude"), sb.path("out/moved")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join(".claude")).unwrap();
+    let out = sb.ccenv(&dir, &["claude-settings", "remove"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(victim.join("settings.local.json")).unwrap(), ours, "{}", text(&out));
 }
 
 #[test]

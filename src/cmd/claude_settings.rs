@@ -176,6 +176,7 @@ fn remove(ctx: &Context) -> Result<()> {
         })?,
     )?;
     let file = PathBuf::from(written["file"].as_str().unwrap_or_default());
+    refuse_links(&found.root)?;
     let mut doc = claude::read_object(&file)?;
     let restore = |target: &mut Map<String, Value>, ours: &Value, previous: &Value| {
         for (k, v) in ours.as_object().into_iter().flatten() {
