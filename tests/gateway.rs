@@ -539,8 +539,16 @@ fn usage_and_status_never_send_control_or_bidi_characters_to_the_terminal() {
         post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": []}));
     assert_eq!(status, 200, "{body}");
     for args in [&["usage", "--json"][..], &["usage"], &["status", "--json"], &["status"]] {
-        let out = Command::new(gw::GATEWAY).args(args).env_clear().envs(sb.base_env()).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // Usage is written by the gateway's own thread after the answer: wait for the row.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let text = loop {
+            let out = Command::new(gw::GATEWAY).args(args).env_clear().envs(sb.base_env()).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains("app") || std::time::Instant::now() > deadline {
+                break text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
         assert!(text.contains("app"), "{args:?}: {text}");
         let raw: Vec<char> = text
             .chars()
