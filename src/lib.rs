@@ -25,6 +25,6 @@ mod context;
 pub use context::route;
 pub mod core;
 mod doctor;
-mod output;
+pub mod output;
 pub mod shell;
 pub mod store;

@@ -30,13 +30,16 @@ fn run() -> u8 {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // The hook's call skips clap: it is the one command on the per-change path.
-    let args: Vec<String> = std::env::args().skip(1).take(5).collect();
-    if let [command, shell, pid, rest @ ..] = args.as_slice()
-        && command == "hook-env"
+    // `args_os`: `args` panics on an argument that is not UTF-8 (a folder name, or what
+    // `exec` passes on); clap takes those as they are.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(5).collect();
+    let args: Option<Vec<&str>> = args.iter().map(|a| a.to_str()).collect();
+    if let Some([command, shell, pid, rest @ ..]) = args.as_deref()
+        && *command == "hook-env"
         && rest.len() <= 1
         && let Ok(pid) = pid.parse()
     {
-        let said = rest.first().map_or("", String::as_str);
+        let said = rest.first().copied().unwrap_or("");
         return cmd::finish(cmd::hook_env::run(shell, pid, said).map(|()| 0));
     }
     match Cli::try_parse() {

@@ -29,7 +29,7 @@ pub(crate) fn is_unsafe(c: char) -> bool {
 }
 
 /// `text` with every unsafe character written as `\e`, `\n`, `\t`, `\xHH` or `\u{…}`.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     if !text.chars().any(is_unsafe) {
         return text.to_string();
     }
@@ -65,7 +65,7 @@ pub(crate) fn json(value: &serde_json::Value) -> String {
 }
 
 /// `json` on one line, for streams of records (`ccenv watch`).
-pub(crate) fn json_line(value: &serde_json::Value) -> String {
+pub fn json_line(value: &serde_json::Value) -> String {
     json_safe(serde_json::to_string(value).unwrap_or_default())
 }
 
@@ -103,7 +103,7 @@ pub(crate) fn tilde(path: &str) -> String {
 }
 
 /// Shows enough of a key to recognise it and no more.
-pub(crate) fn mask(secret: &str) -> String {
+pub fn mask(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
     if chars.len() < 16 {
         return "*".repeat(chars.len().clamp(3, 8));

@@ -266,3 +266,40 @@ fn allow_says_where_the_key_goes_and_warns_when_a_file_redirects_it() {
         "{e}"
     );
 }
+
+/// Claude Code's files live in folders that are not ccenv's: `~/.claude.json` in the home
+/// folder, `settings.json` in `~/.claude`, `settings.local.json` in the project's
+/// `.claude`. Writing one must not chmod its folder (a 0700 home folder breaks what
+/// other users or a web server read there); a backup, which holds a key, is 0600.
+#[test]
+fn writing_claude_codes_files_leaves_their_folders_modes_alone() {
+    let sb = Sandbox::new();
+    sb.set_key("glm", "sk-zhipu-0123456789abcdef");
+    let dir = sb.project("app", "glm", "");
+    let home = sb.path("home");
+    sb.write(&home.join(".claude.json"), "{\"theme\": \"dark\"}\n");
+    sb.write(
+        &home.join(".claude/settings.json"),
+        "{\"env\": {\"ANTHROPIC_AUTH_TOKEN\": \"sk-zhipu-0123456789abcdef\", \
+         \"ANTHROPIC_BASE_URL\": \"https://open.bigmodel.cn/api/anthropic\"}}\n",
+    );
+    std::fs::create_dir_all(dir.join(".claude")).unwrap();
+    let folders = [home.clone(), home.join(".claude"), dir.join(".claude")];
+    for f in &folders {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    sb.ok(&dir, &["doctor", "--fix-onboarding"]);
+    sb.ok(&dir, &["import", "--remove-from-claude-settings"]);
+    sb.ok(&dir, &["claude-settings", "write"]);
+    for f in &folders {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755, "{} was chmodded", f.display());
+    }
+    let backup = std::fs::read_dir(home.join(".claude"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().contains("ccenv-backup"))
+        .expect("a backup");
+    assert_eq!(backup.metadata().unwrap().permissions().mode() & 0o777, 0o600, "the backup holds a key");
+    assert!(std::fs::read_to_string(home.join(".claude.json")).unwrap().contains("hasCompletedOnboarding"));
+}

@@ -112,6 +112,32 @@ fn a_path_that_is_not_utf8_still_applies_and_restores() {
     assert_eq!(comparable(&sh.child_env()), before);
 }
 
+/// Arguments that are not UTF-8 reach ccenv as they are: a DIR naming such a folder, and
+/// `exec` passing bytes on to its command (its arguments are OsStrings for this).
+#[test]
+fn arguments_that_are_not_utf8_are_taken_as_they_are() {
+    use std::os::unix::ffi::OsStrExt;
+    let (sb, _) = fixture();
+    let odd = sb.path("work").join(std::ffi::OsStr::from_bytes(b"caf\xe9-\xff"));
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join(".claude-provider.toml"), "provider = \"glm\"\n").unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new(common::CCENV)
+            .args(args)
+            .current_dir(&odd)
+            .env_clear()
+            .envs(sb.base_env())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["allow".as_ref(), odd.as_os_str()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["status".as_ref(), odd.as_os_str()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("allowed"), "{out:?}");
+    let out = run(&["exec".as_ref(), "--".as_ref(), "printf".as_ref(), "%s".as_ref(), odd.as_os_str()]);
+    assert_eq!(out.stdout, odd.as_os_str().as_bytes(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn huge_and_deeply_nested_files_are_refused_quickly() {
     let (sb, dir) = fixture();

@@ -480,3 +480,82 @@ fn a_client_that_goes_away_cancels_the_upstream_request() {
         .recv_timeout(std::time::Duration::from_secs(5))
         .expect("the upstream request went on after the client left");
 }
+
+/// An upstream that echoes the key it was sent in its error (as some providers' 401 and
+/// 5xx bodies do, with the key at any position): the gateway passes the message on to
+/// Claude Code and keeps it for `gateway status`, so it masks the key first.
+fn echoes_the_key(req: &common::server::Request) -> Option<(u16, &'static str, String)> {
+    let key = req.header("authorization").unwrap_or_default().trim_start_matches("Bearer ").to_string();
+    let status = if key == UPSTREAM_KEY { 500 } else { 401 };
+    let pad = "x".repeat(295);
+    let body = serde_json::json!({"error": {"message": format!("{pad}{key} is not valid here")}});
+    Some((status, "application/json", body.to_string()))
+}
+
+#[test]
+fn an_upstream_that_echoes_the_key_never_gets_it_shown() {
+    let sb = Sandbox::new();
+    let (primary, fallback) = (Server::answering(echoes_the_key), Server::answering(echoes_the_key));
+    let dir = gw::project_dir(&sb, "app");
+    let r = routes(
+        &[(&dir, Ok(&["groq", "together"]))],
+        &[
+            ("groq", &primary.url(), UPSTREAM_KEY, MODELS),
+            ("together", &fallback.url(), FALLBACK_KEY, MODELS),
+        ],
+    );
+    let gw = Gateway::start(&sb, &r, &[]);
+    let (status, body) =
+        post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": []}));
+    assert_eq!(status, 401, "{body}");
+    assert_upstream_credentials(&fallback, &gw, FALLBACK_KEY);
+    let mut resp = agent()
+        .get(format!("http://127.0.0.1:{}/ccenv/status", gw.port))
+        .header("x-api-key", &gw.token)
+        .call()
+        .unwrap();
+    let st = resp.body_mut().read_to_string().unwrap();
+    assert!(st.contains("groq") && st.contains("HTTP 500"), "{st}");
+    for (what, text) in [("the answer to Claude Code", &body), ("the status", &st)] {
+        for key in [UPSTREAM_KEY, FALLBACK_KEY] {
+            for part in [key, &key[..12], &key[key.len() - 12..]] {
+                assert!(!text.contains(part), "{what} shows the key (`{part}`): {text}");
+            }
+        }
+    }
+}
+
+/// A project folder whose name holds an 8-bit CSI, ESC and a bidi override: every
+/// `usage` and `status` form shows them escaped, JSON included (serde_json leaves C1 and
+/// bidi characters raw), as ccenv's own commands do.
+#[test]
+fn usage_and_status_never_send_control_or_bidi_characters_to_the_terminal() {
+    let sb = Sandbox::new();
+    let server = Server::answering(openai);
+    let dir = gw::project_dir(&sb, "app\u{9b}2J\u{1b}]0;t\u{7}\u{202e}\u{2066}x");
+    let r = routes(&[(&dir, Ok(&["groq"]))], &[("groq", &server.url(), UPSTREAM_KEY, MODELS)]);
+    let gw = Gateway::start(&sb, &r, &[]);
+    let (status, body) =
+        post(&gw, &dir, &serde_json::json!({"model": "big-model", "max_tokens": 5, "messages": []}));
+    assert_eq!(status, 200, "{body}");
+    for args in [&["usage", "--json"][..], &["usage"], &["status", "--json"], &["status"]] {
+        // Usage is written by the gateway's own thread after the answer: wait for the row.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let text = loop {
+            let out = Command::new(gw::GATEWAY).args(args).env_clear().envs(sb.base_env()).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains("app") || std::time::Instant::now() > deadline {
+                break text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(text.contains("app"), "{args:?}: {text}");
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| {
+                (c.is_control() && c != '\n') || ('\u{2066}'..='\u{2069}').contains(&c) || c == '\u{202e}'
+            })
+            .collect();
+        assert!(raw.is_empty(), "{args:?} sent {raw:?} to the terminal: {text}");
+    }
+}

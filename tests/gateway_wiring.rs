@@ -225,3 +225,39 @@ fn an_edited_project_is_refused_in_claude_codes_output() {
     );
     assert!(server.all().is_empty(), "nothing may reach the provider");
 }
+
+/// The gateway inherits the environment of whichever shell started it: inside another
+/// project that may hold that project's key in ANTHROPIC_API_KEY. The gateway takes keys
+/// from the key store alone, so an official-API gateway project without a stored key is
+/// refused with the fix instead of sending that environment's key to api.anthropic.com.
+#[test]
+fn the_gateway_never_takes_a_key_from_the_environment_it_was_started_from() {
+    let sb = Sandbox::new();
+    let dir = sb.project("official", "anthropic", "gateway = true\n");
+    let port = free_port();
+    let _stop = StopOnDrop(&sb);
+    let other_key = "sk-another-projects-key-0123456789";
+    let out = Command::new(CCENV)
+        .args(["exec", "--", "true"])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(sb.base_env())
+        .envs(claude_env(&port))
+        .env("ANTHROPIC_API_KEY", other_key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let mut resp = agent
+        .post(format!("{}/v1/messages", expected_url(&port, &dir)))
+        .header("authorization", &format!("Bearer {}", token(&sb)))
+        .header("content-type", "application/json")
+        .send(r#"{"model":"m","max_tokens":1,"messages":[]}"#)
+        .unwrap();
+    let body = resp.body_mut().read_to_string().unwrap();
+    assert!(body.contains("ccenv key set anthropic"), "{}: {body}", resp.status());
+}

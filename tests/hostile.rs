@@ -317,6 +317,35 @@ fn init_never_writes_through_a_symlink() {
     );
 }
 
+/// A repository that commits `.claude` as a symlink to another project's `.claude`:
+/// `claude-settings write` must not put this project's endpoint and key helper into the
+/// other project's settings (where Claude Code, run there, would send that code here).
+#[test]
+fn claude_settings_write_never_writes_through_a_committed_claude_link() {
+    let sb = Sandbox::new();
+    let victim = sb.work("victim/.claude");
+    sb.write(&victim.join("settings.local.json"), "{\"model\": \"mine\"}\n");
+    let dir = sb.project("hostile", "ollama", "");
+    std::os::unix::fs::symlink(&victim, dir.join(".claude")).unwrap();
+    let out = sb.ccenv(&dir, &["claude-settings", "write"]);
+    let victim_file = std::fs::read_to_string(victim.join("settings.local.json")).unwrap();
+    assert_eq!(victim_file, "{\"model\": \"mine\"}\n", "written through the link: {}", text(&out));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("symlink"), "{}", text(&out));
+
+    // Written while `.claude` was a folder, then swapped for a link (a pull): `remove`
+    // does not edit the file the link leads to either.
+    std::fs::remove_file(dir.join(".claude")).unwrap();
+    sb.ok(&dir, &["claude-settings", "write"]);
+    let ours = std::fs::read_to_string(dir.join(".claude/settings.local.json")).unwrap();
+    sb.write(&victim.join("settings.local.json"), &ours);
+    std::fs::rename(dir.join(".claude"), sb.path("out/moved")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join(".claude")).unwrap();
+    let out = sb.ccenv(&dir, &["claude-settings", "remove"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(victim.join("settings.local.json")).unwrap(), ours, "{}", text(&out));
+}
+
 #[test]
 fn a_forged_restore_state_unsets_only_what_ccenv_could_set() {
     let sb = Sandbox::new();

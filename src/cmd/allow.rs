@@ -15,7 +15,8 @@ use crate::store::trust::TrustStore;
 
 pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
     let ctx = Context::from_process()?;
-    let found = super::project_at(&ctx, dir)?;
+    let dir = super::dir_arg(&ctx, dir)?;
+    let found = super::find(&dir)?;
     let contents = Contents::read(&found)?;
     // Refuse to trust what would not apply: fix first, then allow.
     let catalog = ctx.catalog()?;
@@ -28,6 +29,12 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
     say(&dest.summary);
     for w in &dest.warnings {
         say(w);
+    }
+    // A settings file (the repository's own `.claude/settings.json` included) whose env
+    // Claude Code applies over the shell sends the key elsewhere: said here, where the
+    // user decides, not only by the hook afterwards.
+    for notice in ctx.at(Some(&dir)).1.conflict_notices() {
+        say(&format!("warning: {notice}"));
     }
     if let Some(Credential::Store(n)) = &resolved.credential
         && FileKeyStore::new(ctx.paths.keys()).get(n).ok().flatten().is_none()

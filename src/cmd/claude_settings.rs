@@ -79,6 +79,7 @@ fn write(ctx: &Context) -> Result<()> {
         top.insert("apiKeyHelper".into(), helper_command(&exe, &root).into());
     }
 
+    refuse_links(&root)?;
     let file = root.join(LOCAL);
     let existed = file.exists();
     let mut doc = claude::read_object(&file)?;
@@ -97,7 +98,7 @@ fn write(ctx: &Context) -> Result<()> {
     for (k, v) in &top {
         previous_top.insert(k.clone(), doc.insert(k.clone(), v.clone()).unwrap_or(Value::Null));
     }
-    fsutil::write_atomic(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
+    fsutil::replace_private(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
     let written = json!({
         "file": file, "existed": existed,
         "env": env, "previous_env": previous_env, "top": top, "previous_top": previous_top,
@@ -109,6 +110,22 @@ fn write(ctx: &Context) -> Result<()> {
         file.display()
     ));
     ignore_in_git(&root);
+    Ok(())
+}
+
+/// A repository can commit `.claude` or the settings file as a symlink: writing through
+/// it would put this project's endpoint and key helper into another project's settings,
+/// or copy whatever JSON file it names into this repository.
+fn refuse_links(root: &Path) -> Result<()> {
+    for rel in [".claude", LOCAL] {
+        let path = root.join(rel);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            bail!(
+                "{} is a symlink; ccenv writes Claude Code settings only into the project itself",
+                path.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -159,6 +176,7 @@ fn remove(ctx: &Context) -> Result<()> {
         })?,
     )?;
     let file = PathBuf::from(written["file"].as_str().unwrap_or_default());
+    refuse_links(&found.root)?;
     let mut doc = claude::read_object(&file)?;
     let restore = |target: &mut Map<String, Value>, ours: &Value, previous: &Value| {
         for (k, v) in ours.as_object().into_iter().flatten() {
@@ -180,7 +198,7 @@ fn remove(ctx: &Context) -> Result<()> {
     if doc.is_empty() && written["existed"] == false {
         let _ = std::fs::remove_file(&file);
     } else {
-        fsutil::write_atomic(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
+        fsutil::replace_private(&file, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
     }
     std::fs::remove_file(&record)?;
     say(&format!("removed what ccenv wrote from {}", file.display()));

@@ -240,8 +240,8 @@ fn remove_from_settings(found: &Found, names: &[String], dry_run: bool) -> Resul
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     ));
     let permissions = std::fs::metadata(&found.path)?.permissions();
-    fsutil::write_atomic(&backup, found.text.as_bytes())?;
-    fsutil::write_atomic(&found.path, edited.as_bytes())?;
+    fsutil::replace_private(&backup, found.text.as_bytes())?;
+    fsutil::replace_private(&found.path, edited.as_bytes())?;
     std::fs::set_permissions(&found.path, permissions)?;
     say(&format!("removed {} from {shown} (backup: {})", names.join(", "), backup.display()));
     Ok(())

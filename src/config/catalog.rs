@@ -156,6 +156,9 @@ impl Catalog {
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(format!("base_url {url:?} contains spaces or control characters"));
         }
+        if let Some(why) = authority_problem(url) {
+            return Err(format!("base_url `{url}`: {why}"));
+        }
         if protocol == Protocol::OpenAiChat {
             return Ok(());
         }
@@ -197,6 +200,44 @@ impl Catalog {
             ));
         }
         Ok(())
+    }
+}
+
+/// Why the host `allow` names (`resolve::host_of`) might not be the one Claude Code
+/// connects to, or `None`. Node's URL parser (WHATWG) ends the authority at a backslash
+/// too, skips an empty one, and decodes `%` escapes and maps non-ASCII in the host; so only
+/// authorities written the one way both read alike are accepted: `[userinfo@]host[:port]`
+/// with an ASCII name or a bracketed IPv6 address.
+fn authority_problem(url: &str) -> Option<&'static str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let (userinfo, hostport) = authority.rsplit_once('@').map_or(("", authority), |(u, h)| (u, h));
+    let userinfo_ok = userinfo.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&b));
+    let (host, port) = match hostport.rfind(']') {
+        Some(end) => {
+            let rest = &hostport[end + 1..];
+            (&hostport[..=end], rest.strip_prefix(':').or(Some(rest).filter(|r| !r.is_empty())))
+        }
+        None => hostport.split_once(':').map_or((hostport, None), |(h, p)| (h, Some(p))),
+    };
+    let name = |h: &str| h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let ipv6 = |h: &str| {
+        h.strip_prefix('[').and_then(|h| h.strip_suffix(']')).is_some_and(|a| {
+            !a.is_empty() && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        })
+    };
+    if !userinfo_ok {
+        Some("the part before `@` may hold only letters, digits and `-._~!$&'()*+,;=:`")
+    } else if host.is_empty() || !(name(host) || ipv6(host)) {
+        Some(
+            "the host must be an ASCII name (write an international one as its xn-- form) or an \
+             IPv6 address in brackets, with nothing a URL parser could read another way \
+             (`\\`, `%`, an empty host)",
+        )
+    } else if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        Some("the port must be digits")
+    } else {
+        None
     }
 }
 

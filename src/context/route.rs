@@ -29,9 +29,10 @@ pub struct Upstream {
 /// command that fixes it.
 pub fn route(root: &Path) -> Result<Vec<Upstream>, String> {
     let paths = Paths::from_env().map_err(|e| format!("{e:#}"))?;
-    let env = std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
-    let ctx = Context::new(paths, Some(root.to_path_buf()), env);
+    // No environment: the gateway's own is that of whichever shell started it, perhaps
+    // inside another project whose key sits in ANTHROPIC_API_KEY. Keys come from the
+    // key store alone (an official-API project without one is refused with the fix).
+    let ctx = Context::new(paths, Some(root.to_path_buf()), std::iter::empty());
     let shown = root.display();
     let file = root.join(crate::config::project::FILE);
     match ctx.evaluate(Some(root), None).outcome {

@@ -282,7 +282,10 @@ pub(crate) fn fix_onboarding(claude_dir: Option<String>) -> anyhow::Result<Strin
         claude::state_file(claude_dir).ok_or_else(|| anyhow::anyhow!("cannot find the home folder"))?;
     let mut doc = claude::read_object(&path)?;
     doc.insert("hasCompletedOnboarding".into(), Value::Bool(true));
-    crate::store::fs::write_atomic(&path, format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes())?;
+    crate::store::fs::replace_private(
+        &path,
+        format!("{}\n", serde_json::to_string_pretty(&doc)?).as_bytes(),
+    )?;
     Ok(path.display().to_string())
 }
 

@@ -30,6 +30,15 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_then_rename(path, bytes, &private_options())
 }
 
+/// `write_atomic` for a file in a folder that is not ccenv's (Claude Code's files in the
+/// home folder, `~/.claude`, a project's `.claude`): the file is 0600, as it may hold a
+/// key, and the folder's permissions are left alone (a 0700 home breaks other readers).
+pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("path has no parent")?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    write_then_rename(path, bytes, &private_options())
+}
+
 /// Replaces `path` with a new file holding `bytes` (mode from the umask, as an editor
 /// would make it), by rename: a symlink at `path` is replaced, never written through, and
 /// the folder's permissions are left alone (it is the user's project, not a store).

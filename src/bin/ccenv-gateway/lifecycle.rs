@@ -194,7 +194,7 @@ pub(crate) async fn status(files: &Files, as_json: bool) -> Result<bool> {
         serde_json::from_slice(&client.get(url).bearer_auth(&token).send().await?.bytes().await?)?;
     v["running"] = true.into();
     if as_json {
-        println!("{v}");
+        println!("{}", ccenv::output::json_line(&v));
     } else {
         crate::report::print_status(&v);
     }

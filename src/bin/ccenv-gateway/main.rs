@@ -106,7 +106,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
             let rows = report::query(&conn, secs, by, now)?;
             if json {
-                println!("{}", report::to_json(&rows));
+                println!("{}", ccenv::output::json_line(&report::to_json(&rows)));
             } else {
                 print!("{}", report::table(&rows, by));
             }

@@ -14,16 +14,9 @@ pub(crate) enum By {
     Day,
 }
 
-/// Control characters (C0, DEL, C1) and bidirectional overrides become `\u{..}`.
-pub(crate) fn escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            let bidi =
-                matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
-            if c.is_control() || bidi { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }
-        })
-        .collect()
-}
+/// ccenv's one escaping: controls, bidi and invisible formatting characters shown as
+/// `\e`, `\x07`, `\u{202e}`.
+pub(crate) use ccenv::output::escape;
 
 /// `7d`, `12h`, `30m` or `2w` → seconds.
 pub(crate) fn parse_since(s: &str) -> Result<i64> {
@@ -142,7 +135,7 @@ mod tests {
 
     #[test]
     fn escapes_what_a_terminal_would_obey() {
-        assert_eq!(escape("/w/a\u{1b}]0;pwn\u{7}b"), "/w/a\\u{1b}]0;pwn\\u{7}b");
+        assert_eq!(escape("/w/a\u{1b}]0;pwn\u{7}b"), "/w/a\\e]0;pwn\\x07b");
         assert_eq!(escape("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\u{9b}z");
         assert_eq!(escape("日本 ok"), "日本 ok");
     }
@@ -171,7 +164,7 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["/b\u{1b}[2J", "/a"]);
         assert_eq!((rows[1].requests, rows[1].errors, rows[1].tokens_in), (2, 1, 110));
         let t = table(&rows, By::Project);
-        assert!(!t.contains('\u{1b}') && t.contains("/b\\u{1b}[2J"), "{t}");
+        assert!(!t.contains('\u{1b}') && t.contains("/b\\e[2J"), "{t}");
         assert!(t.lines().nth(1).unwrap().ends_with(&"█".repeat(BAR)), "{t}");
         let by_provider = query(&conn, 100, By::Provider, 1050).unwrap();
         assert_eq!(by_provider[0].key, "groq");

@@ -97,7 +97,16 @@ pub(crate) async fn attempt(
     }
     let retry_after = retry_after(resp.headers());
     let body = tokio::time::timeout(left.max(Duration::from_secs(5)), capped(resp)).await.unwrap_or_default();
-    classify(status, &body, retry_after)
+    classify(status, &masked(&body, up.key.expose()), retry_after)
+}
+
+/// The error body with the key this upstream was sent masked: some providers echo it,
+/// and the message goes on to Claude Code and into `ccenv gateway status`.
+fn masked(body: &[u8], key: &str) -> Vec<u8> {
+    if key.len() < 4 {
+        return body.to_vec();
+    }
+    String::from_utf8_lossy(body).replace(key, &ccenv::output::mask(key)).into_bytes()
 }
 
 fn next(why: String, status: u16, cool: Duration) -> Outcome {

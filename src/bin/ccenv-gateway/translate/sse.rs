@@ -16,6 +16,8 @@ pub(crate) struct Parser {
     pending: Vec<u8>,
     name: Option<String>,
     data: Option<String>,
+    /// The current event outgrew the cap: its lines are skipped until it ends.
+    dropped: bool,
 }
 
 impl Parser {
@@ -46,10 +48,11 @@ impl Parser {
 
     fn line(&mut self, line: &str, out: &mut Vec<Event>) {
         if line.is_empty() {
-            if let Some(data) = self.data.take() {
+            if let Some(data) = self.data.take().filter(|_| !self.dropped) {
                 out.push(Event { name: self.name.take(), data });
             }
             self.name = None;
+            self.dropped = false;
             return;
         }
         let (field, value) = match line.split_once(':') {
@@ -59,6 +62,13 @@ impl Parser {
         match field {
             "event" => self.name = Some(value.to_string()),
             "data" => match &mut self.data {
+                // Data lines without the blank line that ends an event would be held
+                // forever: past the same cap the event is dropped, as a long line is.
+                _ if self.dropped => {}
+                Some(d) if d.len() + value.len() >= MAX_PENDING => {
+                    self.data = Some(String::new());
+                    self.dropped = true;
+                }
                 Some(d) => {
                     d.push('\n');
                     d.push_str(value);
@@ -96,6 +106,18 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn an_event_that_never_ends_is_not_held_without_bound() {
+        let mut p = Parser::default();
+        let line = format!("data: {}\n", "x".repeat(1 << 16));
+        for _ in 0..(MAX_PENDING >> 16) + 8 {
+            assert!(p.push(line.as_bytes()).is_empty());
+        }
+        assert!(p.data.as_ref().map_or(0, String::len) < MAX_PENDING, "data grew past the cap");
+        assert!(p.push(b"\n").is_empty(), "the oversized event is dropped whole");
+        assert_eq!(p.push(b"data: ok\n\n"), vec![Event { name: None, data: "ok".into() }]);
     }
 
     #[test]
