@@ -239,14 +239,29 @@ fn a_rate_limited_primary_hands_over_to_the_fallback_with_its_own_key_and_model(
     assert_eq!(st["serving"][dir.to_str().unwrap()], "together", "{st}");
     assert!(!st.to_string().contains(UPSTREAM_KEY) && !st.to_string().contains(FALLBACK_KEY));
 
-    // Usage shows both providers, the 429 counted as an error.
-    let out = Command::new(gw::GATEWAY)
-        .args(["usage", "--by", "provider", "--json"])
-        .env_clear()
-        .envs(sb.base_env())
-        .output()
-        .unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"));
+    // Usage shows both providers, the 429 counted as an error. The gateway records a
+    // request after its reply has gone out (a writer thread), so wait for the rows.
+    let usage = || {
+        let out = Command::new(gw::GATEWAY)
+            .args(["usage", "--by", "provider", "--json"])
+            .env_clear()
+            .envs(sb.base_env())
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"))
+    };
+    let requests = |rows: &serde_json::Value, p: &str| {
+        rows.as_array().unwrap().iter().find(|r| r["key"] == p).and_then(|r| r["requests"].as_i64())
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let rows = loop {
+        let rows = usage();
+        let all_in = requests(&rows, "groq") == Some(1) && requests(&rows, "together") == Some(2);
+        if all_in || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let find = |p: &str| rows.as_array().unwrap().iter().find(|r| r["key"] == p).cloned().unwrap_or_default();
     assert_eq!(
         (find("groq")["requests"].as_i64(), find("groq")["errors"].as_i64()),

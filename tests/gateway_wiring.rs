@@ -155,7 +155,15 @@ fn exec_claude_fails_over_to_the_fallback_and_usage_shows_it() {
     for r in primary.all() {
         assert_eq!(r.header("authorization"), Some(format!("Bearer {UPSTREAM_KEY}").as_str()));
     }
-    let usage = sb.ok(&dir, &["usage", "--by", "provider"]);
+    // The gateway records a request after its reply has gone out: wait for the rows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let usage = loop {
+        let usage = sb.ok(&dir, &["usage", "--by", "provider"]);
+        if (usage.contains("backup") && usage.contains("groq")) || std::time::Instant::now() > deadline {
+            break usage;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(usage.contains("backup") && usage.contains("groq"), "ccenv usage:\n{usage}");
     let status = Command::new(CCENV)
         .args(["gateway", "status"])
