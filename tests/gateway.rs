@@ -394,10 +394,22 @@ fn serve_detach_status_and_stop() {
     let (code, out) = run(&["status"]);
     assert!(code == Some(3) && out.contains("not running"), "{out}");
 
-    // Another program on the port: refused with the fix, and it is not taken for ours.
+    // Another program on the port: it is not taken for ours, and the gateway listens on a
+    // free port instead, which its state file (what ccenv hands to shells) names.
     let squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let (code, out) = run(&["serve", "--port", &port.to_string(), "--routes", routes_arg.to_str().unwrap()]);
-    assert!(code == Some(1) && out.contains("taken by another program") && out.contains("--port"), "{out}");
+    let (code, out) = run(&serve);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("running on 127.0.0.1:") && !out.contains(&format!(":{port} ")), "{out}");
+    let log = std::fs::read_to_string(sb.path("data/gateway.log")).unwrap();
+    assert!(
+        log.contains(&format!("port {port} on 127.0.0.1 is taken by another program; listening on")),
+        "{log}"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.path("data/gateway.state")).unwrap()).unwrap();
+    assert_ne!(state["port"].as_u64(), Some(u64::from(port)));
+    let (code, out) = run(&["stop"]);
+    assert!(code == Some(0) && out.contains("stopped"), "{out}");
     drop(squatter);
 }
 

@@ -269,3 +269,61 @@ fn the_gateway_never_takes_a_key_from_the_environment_it_was_started_from() {
     let body = resp.body_mut().read_to_string().unwrap();
     assert!(body.contains("ccenv key set anthropic"), "{}: {body}", resp.status());
 }
+
+/// Another program listening on the gateway's preferred port first (another local user
+/// can): the hook's shell gets the address of the gateway ccenv started, which moved to
+/// a free port, and the squatter receives nothing, neither the token nor a prompt. On the
+/// old code the shell was pointed at the preferred port whoever held it.
+#[test]
+fn a_program_squatting_the_gateway_port_never_gets_the_shell() {
+    use std::io::Read;
+    let sb = Sandbox::new();
+    let server = Server::answering(openai);
+    let dir = groq_project(&sb, &server, "", "");
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    squatter.set_nonblocking(true).unwrap();
+    let port = squatter.local_addr().unwrap().port().to_string();
+    let _stop = StopOnDrop(&sb);
+    let env = claude_env(&port);
+    let run = |args: &[&str]| {
+        Command::new(CCENV)
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(sb.base_env())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("PWD", &dir)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["export", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let url = json["set"]["ANTHROPIC_BASE_URL"].as_str().unwrap().to_string();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.path("data/gateway.state")).unwrap()).unwrap();
+    let live = state["port"].as_u64().unwrap().to_string();
+    assert_ne!(live, port, "the gateway cannot listen where the squatter does");
+    assert_eq!(url, expected_url(&live, &dir), "the shell gets the running gateway's address");
+    // The address works: a request with the token reaches the provider through it.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let body =
+        serde_json::json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]});
+    let reply = agent
+        .post(format!("{url}/v1/messages"))
+        .header("authorization", &format!("Bearer {}", token(&sb)))
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    assert!(!server.all().is_empty());
+    let mut conn = squatter.accept();
+    let mut got = Vec::new();
+    if let Ok((c, _)) = conn.as_mut() {
+        let _ = c.read_to_end(&mut got);
+    }
+    assert!(conn.is_err(), "the squatter got a connection: {:?}", String::from_utf8_lossy(&got));
+    // And the hook's own run names the same address.
+    let hook = run(&["hook-env", "bash", "4242"]);
+    assert!(String::from_utf8_lossy(&hook.stdout).contains(&format!("127.0.0.1:{live}/p/")));
+}

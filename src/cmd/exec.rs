@@ -23,7 +23,7 @@ use crate::store::paths::Paths;
 pub(crate) fn run(command: Vec<OsString>) -> Result<i32> {
     let ctx = Context::from_process()?;
     let dir = super::cwd(&ctx)?;
-    let (inherited, eval) = ctx.at(Some(&dir));
+    let (inherited, eval, gateway) = ctx.at_with_gateway(Some(&dir));
     let program = &command[0];
     match eval.refusal() {
         None => {}
@@ -33,11 +33,11 @@ pub(crate) fn run(command: Vec<OsString>) -> Result<i32> {
         Some(Refusal::Denied(root)) => bail!("{} is denied; run `ccenv allow` to use it", root.display()),
         Some(Refusal::Other(why)) => bail!("{why}; not running {program:?} without it"),
     }
-    let plan = ctx.plan(&eval, &inherited, false);
-    plan.save(&ctx.paths)?;
-    if let Some(why) = ctx.start_gateway(&eval, true) {
+    if let Some(why) = gateway {
         bail!("{why}; not running {program:?} without it");
     }
+    let plan = ctx.plan(&eval, &inherited, false);
+    plan.save(&ctx.paths)?;
     let use_settings = claude::is_claude(program) && !eval.conflicts.is_empty();
     let handled = if use_settings { eval.conflict_notices() } else { Vec::new() };
     for m in plan.messages.iter().filter(|m| !handled.contains(m)) {

@@ -12,10 +12,10 @@ use crate::shell::{self, ShellName};
 
 pub(crate) fn run(shell: Option<ShellName>, json: bool, blank_removed: bool) -> Result<()> {
     let ctx = Context::from_process()?;
-    let (inherited, eval) = ctx.here();
+    let (inherited, eval, gateway) = ctx.at_with_gateway(ctx.cwd.as_deref());
     let plan = ctx.plan(&eval, &inherited, true);
     plan.save(&ctx.paths)?;
-    for m in plan.messages.iter().chain(&ctx.start_gateway(&eval, false)) {
+    for m in plan.messages.iter().chain(&gateway) {
         say(m);
     }
     let mut ops = ctx.ops(&plan);

@@ -17,8 +17,9 @@ pub fn run(shell_name: &str, shell_pid: u32, said: &str) -> Result<()> {
     // Before reading anything: whatever changes after this point is newer than the stamp.
     let stamp_file = ctx.paths.stamp(shell_pid);
     let stamp = stamps::begin(&stamp_file);
-    let (inherited, eval) = ctx.here();
-    let (mut out, messages) = change(&ctx, name, &eval, &inherited)?;
+    let (inherited, eval, gateway) = ctx.at_with_gateway(ctx.cwd.as_deref());
+    let (mut out, mut messages) = change(&ctx, name, &eval, &inherited)?;
+    messages.extend(gateway);
 
     let said_now = if messages.is_empty() { String::new() } else { short_hash(&messages.join("\n")) };
     if said_now != said {
@@ -59,7 +60,6 @@ fn change(
                 Err(e) => messages.push(e.to_string()),
             }
             messages.extend(plan.messages);
-            messages.extend(ctx.start_gateway(eval, false));
             if ctx.var("CCENV_QUIET").is_none_or(|v| v.is_empty())
                 && let Some(a) = ctx.announcement(eval, inherited)
             {

@@ -134,7 +134,7 @@ fn gateway_json(ctx: &Context, root: &std::path::Path, r: &Resolved, url: &str) 
         .chain(r.fallbacks.iter().map(|f| &f.provider.id))
         .map(String::as_str)
         .collect();
-    let live = crate::store::gateway::running(&ctx.paths.data_dir, ctx.gateway_port()).is_some();
+    let live = crate::store::gateway::running(&ctx.paths.data_dir).is_some();
     let status = live.then(gateway_status).flatten();
     let state = match &status {
         None if !live => {

@@ -140,6 +140,10 @@ impl Context {
         let settings = self.settings_files(dir, &found.root);
         watch.extend(settings.iter().map(|(_, p)| p.clone()));
         let outcome = self.evaluate_project(found, &trust, before);
+        if let Outcome::Applied { key: Key::Gateway { .. }, .. } = &outcome {
+            // A gateway that starts or stops rewrites its state: shells take the new address.
+            watch.push(crate::store::gateway::state_path(&self.paths.data_dir));
+        }
         let mut eval =
             Evaluation { outcome, watch, conflicts: Vec::new(), ignored: discovery.ignored, settings };
         if matches!(eval.outcome, Outcome::Applied { .. }) {
@@ -208,22 +212,43 @@ impl Context {
     }
 
     /// A gateway project's shell holds the gateway's address and token; the provider's
-    /// key is looked up by the gateway, per request.
+    /// key is looked up by the gateway, per request. The address is the running gateway's
+    /// (store/gateway.rs says why never a guessed port); while none runs, one that no
+    /// user's program can listen on, so nothing leaves until `start_gateway` has run.
     fn gateway_key(&self, root: &Path) -> Key {
         match crate::store::gateway::token(&self.paths.data_dir) {
-            Ok(token) => Key::Gateway { url: crate::store::gateway::url(self.gateway_port(), root), token },
+            Ok(token) => match crate::store::gateway::running(&self.paths.data_dir) {
+                Some(state) => {
+                    Key::Gateway { url: crate::store::gateway::url(state.port, root), token, live: true }
+                }
+                None => Key::Gateway { url: crate::store::gateway::NOT_RUNNING.into(), token, live: false },
+            },
             Err(e) => Key::Missing { why: format!("{e:#}") },
         }
     }
 
-    /// For a gateway project: starts the gateway unless its state file names a live
-    /// process (the whole cost when it runs). `wait` until it is up; the hook does not.
-    pub(crate) fn start_gateway(&self, eval: &Evaluation, wait: bool) -> Option<String> {
-        let Outcome::Applied { key: Key::Gateway { .. }, .. } = &eval.outcome else {
+    /// A gateway project whose gateway is not running: starts it and waits for it, then
+    /// the caller evaluates again for its address. `Some(Err)`: it could not start.
+    pub(crate) fn start_gateway(&self, eval: &Evaluation) -> Option<Result<(), String>> {
+        let Outcome::Applied { key: Key::Gateway { live: false, .. }, .. } = &eval.outcome else {
             return None;
         };
-        let started = crate::store::gateway::ensure_running(&self.paths.data_dir, self.gateway_port(), wait);
-        started.err().map(|e| format!("the gateway is not running: {e:#}"))
+        let started = crate::store::gateway::ensure_running(&self.paths.data_dir, self.gateway_port());
+        Some(started.map(|_| ()).map_err(|e| format!("the gateway is not running: {e:#}")))
+    }
+
+    /// `at(dir)` for commands that hand the environment to a client (the hook, `export`,
+    /// `exec`): a gateway project's gateway is started first, so the address is live.
+    pub(crate) fn at_with_gateway(&self, dir: Option<&Path>) -> (Inherited, Evaluation, Option<String>) {
+        let (inherited, eval) = self.at(dir);
+        match self.start_gateway(&eval) {
+            Some(Ok(())) => {
+                let (inherited, eval) = self.at(dir);
+                (inherited, eval, None)
+            }
+            Some(Err(why)) => (inherited, eval, Some(why)),
+            None => (inherited, eval, None),
+        }
     }
 
     pub(crate) fn gateway_port(&self) -> u16 {

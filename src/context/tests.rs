@@ -247,3 +247,29 @@ fn claude_settings_that_override_the_provider_are_named() {
     assert_eq!(eval.conflicts[0].names, ["ANTHROPIC_BASE_URL"]);
     assert!(eval.conflict_notices()[0].contains("sets ANTHROPIC_BASE_URL in its env"));
 }
+
+/// A gateway project's address comes only from a gateway that holds the lock and wrote
+/// its state; a state file alone (left by a killed gateway) or nothing gives an address
+/// no unprivileged program can listen on.
+#[test]
+fn a_gateway_address_comes_only_from_a_running_gateway() {
+    use crate::store::gateway;
+    let w = World::new();
+    let found = w.project("work/app", "provider = \"groq\"\n");
+    w.allow(&found);
+    w.key("groq", "sk-groq-0123456789abcdef");
+    let key = |w: &World| match w.ctx("work/app", &Env::new()).here().1.outcome {
+        Outcome::Applied { key: Key::Gateway { url, live, .. }, .. } => (url, live),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(key(&w), (gateway::NOT_RUNNING.to_string(), false));
+
+    std::fs::write(gateway::state_path(&w.path("data")), r#"{"port":4321,"pid":1}"#).unwrap();
+    assert_eq!(key(&w), (gateway::NOT_RUNNING.to_string(), false), "a state file alone is not a gateway");
+
+    let lock = std::fs::File::create(gateway::lock_path(&w.path("data"))).unwrap();
+    lock.lock().unwrap();
+    assert_eq!(key(&w), (gateway::url(4321, &found.root), true));
+    drop(lock);
+    assert!(!key(&w).1, "the lock ends with the gateway");
+}

@@ -221,6 +221,8 @@ pub(crate) enum Key {
     Gateway {
         url: String,
         token: String,
+        /// The gateway runs (`url` is its address); else `url` reaches nobody.
+        live: bool,
     },
 }
 
@@ -241,7 +243,7 @@ pub(crate) fn desired_keeping(r: &Resolved, key: &Key, keep: impl Fn(&str) -> bo
         }
     };
     match key {
-        Key::Gateway { url, token } => {
+        Key::Gateway { url, token, .. } => {
             set(names::BASE_URL, &Some(url.clone()));
             set(names::AUTH_TOKEN, &Some(token.clone()));
         }

@@ -1,7 +1,13 @@
 //! ccenv's side of the local gateway (`ccenv-gateway`, a separate binary so this one
 //! links no server code): the per-user token a gateway project's shell holds, the
-//! address for a project, and starting the gateway when it is not running. Costs a
-//! gateway project one small file read and a `kill(pid, 0)`; other projects nothing.
+//! address for a project, and starting the gateway when it is not running.
+//!
+//! The address a shell gets always comes from the running gateway, never from a guess:
+//! another local user can listen on any free port first (the preferred one included),
+//! and a shell sent there would hand that user the token and every prompt. The gateway
+//! holds an exclusive lock on `gateway.lock` (in ccenv's 0700 data folder) for as long as
+//! it runs and writes `gateway.state` once it listens; a held lock means the state's port
+//! is ours. Costs a gateway project an open, a lock test and a small read; others nothing.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,6 +32,9 @@ pub fn token_path(data_dir: &Path) -> PathBuf {
 pub fn state_path(data_dir: &Path) -> PathBuf {
     data_dir.join("gateway.state")
 }
+pub fn lock_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("gateway.lock")
+}
 
 /// `CCENV_GATEWAY_PORT`, else 17200 + uid % 800 (the gateway computes the same).
 pub fn port(var: impl Fn(&str) -> Option<String>) -> u16 {
@@ -39,6 +48,10 @@ pub fn port(var: impl Fn(&str) -> Option<String>) -> u16 {
     let uid = 0u16;
     17200 + uid % 800
 }
+
+/// The address a gateway project's shell gets while no gateway runs: port 1 is below
+/// 1024, where only root may listen, so a client there fails rather than reach anyone.
+pub const NOT_RUNNING: &str = "http://127.0.0.1:1/ccenv-gateway-not-running";
 
 /// `ANTHROPIC_BASE_URL` for a project: the root's raw path bytes, base64url without
 /// padding, so any path survives the URL.
@@ -87,24 +100,21 @@ pub fn token(data_dir: &Path) -> Result<String> {
     Ok(token)
 }
 
-/// The gateway that runs on `port`, judged from its state file and its pid alone: a
-/// liveness check that costs no connection.
-pub fn running(data_dir: &Path, port: u16) -> Option<State> {
+/// This user's running gateway: its lock is held (by a live process: the system drops a
+/// dead one's lock) and its state file says where it listens. No connection is made.
+pub fn running(data_dir: &Path) -> Option<State> {
+    if !held(&lock_path(data_dir)) {
+        return None;
+    }
     let text = fsutil::read_to_string_limited(&state_path(data_dir), 4096).ok()?;
-    let state: State = serde_json::from_str(&text).ok()?;
-    (state.port == port && alive(state.pid)).then_some(state)
+    serde_json::from_str(&text).ok()
 }
 
-#[cfg(unix)]
-fn alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
-    // SAFETY: signal 0 only checks that the process exists and is ours to signal.
-    pid > 0 && unsafe { libc::kill(pid, 0) } == 0
-}
-
-#[cfg(not(unix))]
-fn alive(_pid: u32) -> bool {
-    false
+/// Whether another process holds `path`'s lock. Testing takes a shared lock for an
+/// instant, which the gateway's own start retries past.
+fn held(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// `ccenv-gateway` beside this program (how both are installed).
@@ -117,30 +127,28 @@ pub fn program() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Starts the gateway on `port` unless it runs, detached (own session, no terminal,
-/// output to `gateway.log`). `wait`: return once its state file names a live process
-/// (at most 5 s); else return at once — the shell's next command is not kept waiting.
-pub fn ensure_running(data_dir: &Path, port: u16, wait: bool) -> Result<()> {
-    if running(data_dir, port).is_some() {
-        return Ok(());
+/// This user's gateway, started first if it is not running (detached: own session, no
+/// terminal, output to `gateway.log`), on `preferred` or, if another program holds that,
+/// on a port the system picks. Waits for its state file (at most 5 s), as the address
+/// handed out must be the one it listens on.
+pub fn ensure_running(data_dir: &Path, preferred: u16) -> Result<State> {
+    if let Some(state) = running(data_dir) {
+        return Ok(state);
     }
     let program = program()?;
     fsutil::private_dir(data_dir)?;
     let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("gateway.log"))?;
     let mut cmd = std::process::Command::new(&program);
-    cmd.args(["serve", "--port", &port.to_string()]).env("CCENV_DATA_DIR", data_dir);
+    cmd.args(["serve", "--port", &preferred.to_string()]).env("CCENV_DATA_DIR", data_dir);
     cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
     detached(&mut cmd);
     cmd.spawn().with_context(|| format!("cannot start {}", program.display()))?;
-    if !wait {
-        return Ok(());
-    }
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        if running(data_dir, port).is_some() {
-            return Ok(());
+        if let Some(state) = running(data_dir) {
+            return Ok(state);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
     bail!("the gateway did not start within 5s; see {}", data_dir.join("gateway.log").display())
 }

@@ -26,7 +26,11 @@ impl Files {
         self.dir.join("gateway.token")
     }
     pub(crate) fn state(&self) -> PathBuf {
-        self.dir.join("gateway.state")
+        ccenv::store::gateway::state_path(&self.dir)
+    }
+    /// Held by the running gateway (see `lifecycle::take_lock`).
+    pub(crate) fn lock(&self) -> PathBuf {
+        ccenv::store::gateway::lock_path(&self.dir)
     }
     pub(crate) fn usage_db(&self) -> PathBuf {
         self.dir.join("usage.sqlite3")

@@ -65,20 +65,34 @@ async fn already_running(files: &Files, token: &str) -> bool {
 
 pub(crate) async fn serve(files: &Files, resolver: Arc<dyn Resolver>, opts: ServeOptions) -> Result<()> {
     let token = files.load_or_create_token()?;
+    // Held until this process ends (the system drops it then, however it ends): shells
+    // trust `gateway.state` only while it is held (ccenv's store/gateway.rs).
+    let Some(_lock) = take_lock(files).await? else {
+        if already_running(files, &token).await {
+            return Ok(());
+        }
+        bail!("another ccenv gateway holds {}; it is starting or stopping", files.lock().display());
+    };
     if already_running(files, &token).await {
         return Ok(());
     }
+    // A state file left by a gateway that was killed would name its port, which anyone
+    // may hold now.
+    let _ = std::fs::remove_file(files.state());
     let listener = match tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            if let Some(pid) = alive(opts.port, &token).await {
-                println!("ccenv gateway is already running on 127.0.0.1:{} (pid {pid})", opts.port);
-                return Ok(());
-            }
-            bail!(
-                "port {} on 127.0.0.1 is taken by another program; pick another with --port or CCENV_GATEWAY_PORT",
-                opts.port
+            // Another program (perhaps another user's) holds the port: any other will do,
+            // as shells take the address from the state file, never from the port number.
+            let l = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .context("cannot listen on 127.0.0.1")?;
+            eprintln!(
+                "ccenv gateway: port {} on 127.0.0.1 is taken by another program; listening on {} instead",
+                opts.port,
+                l.local_addr()?.port()
             );
+            l
         }
         Err(e) => return Err(e).with_context(|| format!("cannot listen on 127.0.0.1:{}", opts.port)),
     };
@@ -105,6 +119,27 @@ pub(crate) async fn serve(files: &Files, resolver: Arc<dyn Resolver>, opts: Serv
         .await;
     remove_state_if_ours(files);
     served.context("the gateway stopped with an error")
+}
+
+/// The one-gateway-per-user lock, or `None` when another process keeps it. ccenv tests it
+/// with a shared lock for an instant, so a few retries get past that.
+async fn take_lock(files: &Files) -> Result<Option<std::fs::File>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file =
+        options.open(files.lock()).with_context(|| format!("cannot open {}", files.lock().display()))?;
+    for _ in 0..100 {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", files.lock().display()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(unix)]
