@@ -250,11 +250,12 @@ fn remove_from_settings(found: &Found, names: &[String], dry_run: bool) -> Resul
 /// Text for the project file, the names it represents, and the names left (with why).
 type Sorted = (String, Vec<String>, Vec<(String, String)>);
 
-const SLOTS: [(&str, &str); 5] = [
+const SLOTS: [(&str, &str); 6] = [
     ("main", names::MODEL),
     ("opus", names::OPUS_MODEL),
     ("sonnet", names::SONNET_MODEL),
     ("haiku", names::HAIKU_MODEL),
+    ("fable", names::FABLE_MODEL),
     ("subagent", names::SUBAGENT_MODEL),
 ];
 
@@ -287,6 +288,7 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
         "opus" => r.provider.models.opus.clone(),
         "sonnet" => r.provider.models.sonnet.clone(),
         "haiku" => r.provider.models.haiku.clone(),
+        "fable" => r.provider.models.fable.clone(),
         _ => r.provider.models.subagent.clone(),
     };
     let line = |slot: &str| match (&wanted[slot], by_default(slot)) {
@@ -297,8 +299,9 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
     if let Some(v) = line("main") {
         out.push_str(&format!("model = {v}\n"));
     }
-    let roles: Vec<String> = ["opus", "sonnet", "haiku", "subagent"]
+    let roles: Vec<String> = SLOTS[1..]
         .iter()
+        .map(|(slot, _)| slot)
         .filter_map(|s| line(s).map(|v| format!("{s} = {v}\n")))
         .collect();
     if !roles.is_empty() {
