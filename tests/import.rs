@@ -155,3 +155,25 @@ fn every_model_role_is_imported_fable_included() {
     let edited = std::fs::read_to_string(&settings).unwrap();
     assert!(!edited.contains("FABLE"), "moved, so removed with the others: {edited}");
 }
+
+/// A global file with only a main model: Claude Code sent no fable model before, so the
+/// project must not start sending one (roles otherwise follow `model`).
+#[test]
+fn a_fable_role_the_global_file_left_open_stays_open() {
+    let sb = Sandbox::new();
+    sb.write(
+        &sb.path("home/.claude/settings.json"),
+        r#"{"env": {"ANTHROPIC_AUTH_TOKEN": "sk-minimax-0123456789abcdef",
+  "ANTHROPIC_BASE_URL": "https://api.minimaxi.com/anthropic", "ANTHROPIC_MODEL": "MiniMax-M2.1",
+  "ANTHROPIC_DEFAULT_OPUS_MODEL": "MiniMax-M2.1"}}"#,
+    );
+    let (project, err, ok) = run(&sb, &[]);
+    assert!(ok, "{err}");
+    assert!(project.contains("fable = \"\"\n"), "{project}");
+    let dir = sb.work("repo");
+    sb.write(&dir.join(".claude-provider.toml"), &project);
+    sb.ok(&dir, &["allow"]);
+    let env: serde_json::Value = serde_json::from_str(&sb.ok(&dir, &["export", "--json"])).unwrap();
+    assert_eq!(env["set"]["ANTHROPIC_MODEL"], "MiniMax-M2.1", "{env}");
+    assert!(env["set"].get("ANTHROPIC_DEFAULT_FABLE_MODEL").is_none(), "{env}\n{project}");
+}
