@@ -322,6 +322,11 @@ fn the_official_provider_uses_the_users_own_key_or_login() {
     assert!(o.contains("your own ANTHROPIC_API_KEY") && !o.contains(REAL_KEY), "{o}");
     let (o, _) = text(&sb.ccenv(&dir, &["status"]));
     assert!(o.contains("your Claude login"), "{o}");
+    // `allow` tells the same story and asks for no key the official API does not need.
+    let (_, e) = text(&sb.ccenv_with(&dir, &["allow"], &[("ANTHROPIC_API_KEY", REAL_KEY)], None));
+    assert!(e.contains("your own ANTHROPIC_API_KEY") && !e.contains("ccenv key set") && !e.contains(REAL_KEY), "{e}");
+    let (_, e) = text(&sb.ccenv(&dir, &["allow"]));
+    assert!(e.contains("your Claude login") && !e.contains("ccenv key set"), "{e}");
 }
 
 /// cmd without Clink in a project under a non-ASCII profile folder (C:\Users\张三\…).
