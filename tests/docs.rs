@@ -96,4 +96,11 @@ fn the_chinese_readme_keeps_in_step() {
         assert!(README_ZH.contains(&name), "README.zh-CN.md does not mention `{name}`");
     }
     assert!(README.contains("README.zh-CN.md") && README_ZH.contains("README.md"), "linked both ways");
+    // The project file's reference block names the same fields in both.
+    let fields = |text: &str| {
+        let start = text.find("```toml\nprovider = \"glm\"").unwrap();
+        let block = &text[start..start + text[start..].find("\n```\n").unwrap()];
+        block.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect::<Vec<_>>()
+    };
+    assert_eq!(fields(README), fields(README_ZH), "the project file blocks differ");
 }
