@@ -401,6 +401,13 @@ fn small_wording_fixes() {
     // init in the home folder warns.
     let (_, e) = text(&sb.ccenv(&sb.path("home"), &["init", "glm"]));
     assert!(e.contains("warning") && e.contains("home"), "{e}");
+    // One settings file overriding the project reads as a sentence.
+    sb.write(&sb.path("home/.claude/settings.json"), r#"{"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}}"#);
+    sb.ok(&dir, &["allow"]);
+    let (o, e) = text(&sb.ccenv(&dir, &["status"]));
+    assert!(o.contains("~/.claude/settings.json overrides this project: plain `claude`"), "{o}");
+    let (_, e2) = text(&sb.ccenv(&dir, &["export", "--shell", "bash"]));
+    assert!(e2.contains("run `ccenv doctor`; plain `claude` here sends"), "{e}{e2}");
 }
 
 #[test]
