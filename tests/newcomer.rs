@@ -200,6 +200,10 @@ fn a_json_syntax_error_is_located_with_the_fix_in_import_and_doctor() {
     let dir = sb.project("p", "glm", "");
     let (out, _) = text(&sb.ccenv(&dir, &["doctor"]));
     assert!(out.contains("settings.json:7:5:") && out.contains("add `,` at the end of line 6"), "{out}");
+    // With the comma added, the guide's placeholder key is pointed at where it stands.
+    sb.write(&sb.path("home/.claude/settings.json"), &SEED_GLM.replace(": 1\n", ": 1,\n"));
+    let (_, err, ok) = import(&sb, &[]);
+    assert!(!ok && err.contains("settings.json:3:29: the key in ANTHROPIC_AUTH_TOKEN is a placeholder"), "{err}");
 }
 
 fn stored(sb: &Sandbox, name: &str) -> String {

@@ -66,11 +66,14 @@ fn read(path: PathBuf) -> Result<Found> {
         bail!("{} sets neither ANTHROPIC_BASE_URL nor a key in its env: nothing to import", path.display());
     }
     if let Some(why) = key.as_deref().and_then(keys::placeholder) {
+        let var = if auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY };
+        let at = claude::jsonedit::value_position(&text, "env", var)
+            .map(|(line, column)| format!(":{line}:{column}"))
+            .unwrap_or_default();
         bail!(
-            "{}: the key in {} is a placeholder, not a key ({why}). Put your real key there, or \
-             store it with `ccenv key set NAME`, and import again",
+            "{}{at}: the key in {var} is a placeholder, not a key ({why}). Put your real key there, \
+             or store it with `ccenv key set NAME`, and import again",
             path.display(),
-            if auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY }
         );
     }
     Ok(Found { path, text, env, base_url, auth, key })
