@@ -112,7 +112,7 @@ fn broken_or_empty_global_files_are_explained() {
     let settings = sb.path("home/.claude/settings.json");
     sb.write(&settings, "{\"env\": {\"ANTHROPIC_BASE_URL\": \"https://dashscope.aliyuncs.com/compatible-mode/v1\", \"ANTHROPIC_API_KEY\": \"k\"}}");
     let (_, err, ok) = run(&sb, &[]);
-    assert!(!ok && err.contains("https://dashscope.aliyuncs.com/apps/anthropic"), "{err}");
+    assert!(!ok && err.contains("settings.json:1:32: ") && err.contains("https://dashscope.aliyuncs.com/apps/anthropic"), "{err}");
     sb.write(&settings, "{\"env\": {\"A\": \"1\",}}");
     let (_, err, ok) = run(&sb, &[]);
     assert!(!ok && err.contains("settings.json:1:"), "{err}");

@@ -67,16 +67,21 @@ fn read(path: PathBuf) -> Result<Found> {
     }
     if let Some(why) = key.as_deref().and_then(keys::placeholder) {
         let var = if auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY };
-        let at = claude::jsonedit::value_position(&text, "env", var)
-            .map(|(line, column)| format!(":{line}:{column}"))
-            .unwrap_or_default();
         bail!(
-            "{}{at}: the key in {var} is a placeholder, not a key ({why}). Put your real key there, \
+            "{}: the key in {var} is a placeholder, not a key ({why}). Put your real key there, \
              or store it with `ccenv key set NAME`, and import again",
-            path.display(),
+            located(&path, &text, var),
         );
     }
     Ok(Found { path, text, env, base_url, auth, key })
+}
+
+/// `path:line:column` of `var`'s value in the settings file's env (just `path` if not found).
+fn located(path: &Path, text: &str, var: &str) -> String {
+    let at = claude::jsonedit::value_position(text, "env", var)
+        .map(|(line, column)| format!(":{line}:{column}"))
+        .unwrap_or_default();
+    format!("{}{at}", path.display())
 }
 
 pub(crate) fn run(opts: Options) -> Result<()> {
@@ -93,7 +98,7 @@ pub(crate) fn run(opts: Options) -> Result<()> {
     if let Some(url) = &found.base_url {
         catalog
             .check_base_url(url, crate::config::provider::Protocol::Anthropic)
-            .map_err(|m| anyhow!("{}: {m}", found.path.display()))?;
+            .map_err(|m| anyhow!("{}: {m}", located(&found.path, &found.text, names::BASE_URL)))?;
     }
     let id = provider_id(&opts, &found, &catalog)?;
     let config = user_provider(paths, &found, &id, &mut catalog)?;
