@@ -103,4 +103,11 @@ fn the_chinese_readme_keeps_in_step() {
         block.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect::<Vec<_>>()
     };
     assert_eq!(fields(README), fields(README_ZH), "the project file blocks differ");
+    // ccenv's folders come from `dirs`, which ignores XDG on macOS and Windows: both READMEs
+    // must say where config.toml is there, or a macOS user edits a file ccenv never reads.
+    for (file, text) in [("README.md", README), ("README.zh-CN.md", README_ZH)] {
+        for folder in ["~/Library/Application Support/ccenv", "%APPDATA%\\ccenv"] {
+            assert!(text.contains(folder), "{file} does not name {folder}");
+        }
+    }
 }
