@@ -161,7 +161,7 @@ fn import_never_replaces_a_stored_key_silently_and_refuses_placeholders() {
     assert!(ok, "{err}");
     assert!(sb.ok(&sb.work("x"), &["key", "list"]).contains("sk-z…10"));
 
-    for placeholder in ["your_zhipu_api_key", "sk-xxxxxx", "<your key>", "MINIMAX_API_KEY", "YOUR_API_KEY"] {
+    for placeholder in ["your_zhipu_api_key", "sk-xxxxxx", "<your key>", "MINIMAX_API_KEY", "YOUR_API_KEY", "sk-kimi-xxxxxxxxxxxxxxxx"] {
         let sb = Sandbox::new();
         settings_with(
             &sb,
@@ -223,6 +223,8 @@ fn key_set_strips_what_is_not_the_key_and_refuses_what_is_not_one() {
         format!("export ANTHROPIC_AUTH_TOKEN=\"{key}\"\n"),
         format!("'{key}'"),
         format!("\"{key}\"\r\n"),
+        // Copied from a Chinese page or typed with a Chinese input method: curly quotes.
+        format!("“{key}”"),
     ];
     for (i, p) in pasted.iter().enumerate() {
         let name = format!("k{i}");
@@ -233,11 +235,29 @@ fn key_set_strips_what_is_not_the_key_and_refuses_what_is_not_one() {
         assert!(e.contains("removed"), "what was stripped is said: {p:?}: {e}");
         assert_eq!(stored(&sb, &name), key, "{p:?}");
     }
-    for bad in ["", "   ", "your_zhipu_api_key", "sk-xxxxxxxx", "<your key>", "sk-abc def0123456789"] {
+    let bad = [
+        "",
+        "   ",
+        "your_zhipu_api_key",
+        "sk-xxxxxxxx",
+        "<your key>",
+        "sk-abc def0123456789",
+        // Seed 002 (Kimi's guide) and other guides' vendor-prefixed stand-ins.
+        "sk-kimi-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "$env:ANTHROPIC_API_KEY=\"sk-kimi-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+        "sk-kimi-...",
+        "sk-ant-…",
+        // Not ASCII: no key is, and these panicked while stripping `Bearer `.
+        "你的密钥",
+        "sk-你的key",
+        "sk-abcdéf0123456789",
+    ];
+    for bad in bad {
         let out = sb.ccenv_with(sb.dir.path(), &["key", "set", "bad"], &[], Some(bad));
         let (_, e) = text(&out);
         assert!(!out.status.success(), "{bad:?} was stored");
-        assert!(!e.contains("def0123456789"), "{e}");
+        assert!(e.starts_with("ccenv: error: ") && !e.contains("panicked"), "{bad:?}: {e}");
+        assert!(!e.contains("def0123456789") && !e.contains("f0123456789"), "{e}");
     }
     assert!(!sb.ok(sb.dir.path(), &["key", "list"]).contains("bad"));
 }
