@@ -391,6 +391,8 @@ fn vendor_names_suggest_the_preset() {
         ("bailian", "dashscope"),
         ("moonshot", "kimi"),
         ("doubao", "volcengine"),
+        ("tongyi", "dashscope"),
+        ("claude", "anthropic"),
     ] {
         let out = sb.ccenv(&sb.work("v"), &["init", vendor]);
         let (_, e) = text(&out);
