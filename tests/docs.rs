@@ -111,3 +111,15 @@ fn the_chinese_readme_keeps_in_step() {
         }
     }
 }
+
+/// `ccenv completions --help` shows the same install lines as the README (which run).
+#[test]
+fn completions_help_matches_the_readme() {
+    let start = README.find("mkdir -p ~/.local/share/bash-completion").unwrap();
+    let block = &README[start..start + README[start..].find("```").unwrap()];
+    let sb = Sandbox::new();
+    let help = sb.ok(sb.dir.path(), &["completions", "--help"]);
+    for line in block.lines().filter(|l| l.contains("completions")) {
+        assert!(help.contains(line), "`ccenv completions --help` lacks {line}:\n{help}");
+    }
+}
