@@ -458,6 +458,19 @@ fn every_option_has_help_and_the_readme_table_lists_every_command() {
             visit.push((format!("{path} {}", sub.get_name()), sub.clone()));
         }
     }
+    // Each command's row in both READMEs' tables names every option it (or its subcommands) takes.
+    for (file, text) in [("README.md", readme), ("README.zh-CN.md", include_str!("../README.zh-CN.md"))] {
+        for sub in ccenv::cli::Cli::command().get_subcommands().filter(|s| !s.is_hide_set()) {
+            let start = format!("| `ccenv {}", sub.get_name());
+            let Some(row) = text.lines().find(|l| l.starts_with(&start)) else { continue };
+            let nested = sub.get_subcommands().flat_map(|n| n.get_arguments());
+            for long in sub.get_arguments().chain(nested).filter_map(|a| a.get_long()) {
+                if long != "help" && !row.contains(&format!("--{long}")) {
+                    missing.push(format!("{file}: the `ccenv {}` row lacks --{long}", sub.get_name()));
+                }
+            }
+        }
+    }
     assert!(missing.is_empty(), "{missing:#?}");
 }
 
