@@ -100,7 +100,10 @@ fn the_chinese_readme_keeps_in_step() {
     let fields = |text: &str| {
         let start = text.find("```toml\nprovider = \"glm\"").unwrap();
         let block = &text[start..start + text[start..].find("\n```\n").unwrap()];
-        block.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect::<Vec<_>>()
+        block
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .collect::<Vec<_>>()
     };
     assert_eq!(fields(README), fields(README_ZH), "the project file blocks differ");
     // ccenv's folders come from `dirs`, which ignores XDG on macOS and Windows: both READMEs

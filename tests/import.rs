@@ -112,7 +112,11 @@ fn broken_or_empty_global_files_are_explained() {
     let settings = sb.path("home/.claude/settings.json");
     sb.write(&settings, "{\"env\": {\"ANTHROPIC_BASE_URL\": \"https://dashscope.aliyuncs.com/compatible-mode/v1\", \"ANTHROPIC_API_KEY\": \"k\"}}");
     let (_, err, ok) = run(&sb, &[]);
-    assert!(!ok && err.contains("settings.json:1:32: ") && err.contains("https://dashscope.aliyuncs.com/apps/anthropic"), "{err}");
+    assert!(
+        !ok && err.contains("settings.json:1:32: ")
+            && err.contains("https://dashscope.aliyuncs.com/apps/anthropic"),
+        "{err}"
+    );
     sb.write(&settings, "{\"env\": {\"A\": \"1\",}}");
     let (_, err, ok) = run(&sb, &[]);
     assert!(!ok && err.contains("settings.json:1:"), "{err}");
@@ -141,7 +145,10 @@ fn every_model_role_is_imported_fable_included() {
         "provider = \"glm\"\nmodel = \"glm-5\"\n\n[models]\nopus = \"glm-5\"\nsonnet = \"glm-4.7\"\n\
          haiku = \"glm-4.5-air\"\nfable = \"glm-4.6\"\nsubagent = \"glm-4.7\"\n"
     );
-    assert!(err.contains("left ANTHROPIC_DEFAULT_FABLE_MODEL in ~/.claude/settings.json: it beats the hook"), "moved like the other roles: {err}");
+    assert!(
+        err.contains("left ANTHROPIC_DEFAULT_FABLE_MODEL in ~/.claude/settings.json: it beats the hook"),
+        "moved like the other roles: {err}"
+    );
 
     // Applied, the project sends the same fable model Claude Code sent before.
     let dir = sb.work("repo");

@@ -161,7 +161,14 @@ fn import_never_replaces_a_stored_key_silently_and_refuses_placeholders() {
     assert!(ok, "{err}");
     assert!(sb.ok(&sb.work("x"), &["key", "list"]).contains("sk-z…10"));
 
-    for placeholder in ["your_zhipu_api_key", "sk-xxxxxx", "<your key>", "MINIMAX_API_KEY", "YOUR_API_KEY", "sk-kimi-xxxxxxxxxxxxxxxx"] {
+    for placeholder in [
+        "your_zhipu_api_key",
+        "sk-xxxxxx",
+        "<your key>",
+        "MINIMAX_API_KEY",
+        "YOUR_API_KEY",
+        "sk-kimi-xxxxxxxxxxxxxxxx",
+    ] {
         let sb = Sandbox::new();
         settings_with(
             &sb,
@@ -203,7 +210,10 @@ fn a_json_syntax_error_is_located_with_the_fix_in_import_and_doctor() {
     // With the comma added, the guide's placeholder key is pointed at where it stands.
     sb.write(&sb.path("home/.claude/settings.json"), &SEED_GLM.replace(": 1\n", ": 1,\n"));
     let (_, err, ok) = import(&sb, &[]);
-    assert!(!ok && err.contains("settings.json:3:29: the key in ANTHROPIC_AUTH_TOKEN is a placeholder"), "{err}");
+    assert!(
+        !ok && err.contains("settings.json:3:29: the key in ANTHROPIC_AUTH_TOKEN is a placeholder"),
+        "{err}"
+    );
 }
 
 fn stored(sb: &Sandbox, name: &str) -> String {
@@ -348,7 +358,10 @@ fn the_official_provider_uses_the_users_own_key_or_login() {
     assert!(o.contains("your Claude login"), "{o}");
     // `allow` tells the same story and asks for no key the official API does not need.
     let (_, e) = text(&sb.ccenv_with(&dir, &["allow"], &[("ANTHROPIC_API_KEY", REAL_KEY)], None));
-    assert!(e.contains("your own ANTHROPIC_API_KEY") && !e.contains("ccenv key set") && !e.contains(REAL_KEY), "{e}");
+    assert!(
+        e.contains("your own ANTHROPIC_API_KEY") && !e.contains("ccenv key set") && !e.contains(REAL_KEY),
+        "{e}"
+    );
     let (_, e) = text(&sb.ccenv(&dir, &["allow"]));
     assert!(e.contains("your Claude login") && !e.contains("ccenv key set"), "{e}");
 }
@@ -428,7 +441,10 @@ fn small_wording_fixes() {
     let (_, e) = text(&sb.ccenv(&sb.path("home"), &["init", "glm"]));
     assert!(e.contains("warning") && e.contains("home"), "{e}");
     // One settings file overriding the project reads as a sentence.
-    sb.write(&sb.path("home/.claude/settings.json"), r#"{"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}}"#);
+    sb.write(
+        &sb.path("home/.claude/settings.json"),
+        r#"{"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}}"#,
+    );
     sb.ok(&dir, &["allow"]);
     let (o, e) = text(&sb.ccenv(&dir, &["status"]));
     assert!(o.contains("~/.claude/settings.json overrides this project: plain `claude`"), "{o}");

@@ -43,7 +43,9 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
     {
         match ctx.lookup_key(&resolved, ctx.inherited().snapshot.as_ref()) {
             Key::Found { source, .. } => say(&format!("Claude Code here uses {source}")),
-            Key::OwnLogin(_) => say(&format!("no key stored for `{n}`: Claude Code here uses your Claude login (/login)")),
+            Key::OwnLogin(_) => {
+                say(&format!("no key stored for `{n}`: Claude Code here uses your Claude login (/login)"))
+            }
             Key::Missing { why } => say(&why),
             _ => {}
         }

@@ -180,10 +180,10 @@ impl Catalog {
             if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
                 // A gateway preset for the same endpoint is the shortest way there.
                 let norm_url = |b: &str| b.trim_end_matches('/').to_ascii_lowercase();
-                let preset = self
-                    .providers()
-                    .into_values()
-                    .find(|p| p.protocol == Protocol::OpenAiChat && p.base_url.as_deref().map(norm_url) == Some(k.clone()));
+                let preset = self.providers().into_values().find(|p| {
+                    p.protocol == Protocol::OpenAiChat
+                        && p.base_url.as_deref().map(norm_url) == Some(k.clone())
+                });
                 return Err(match (known.use_instead, preset) {
                     (Some(u), _) => format!("base_url `{url}` {openai}. Use `{u}`"),
                     (None, Some(p)) => format!(

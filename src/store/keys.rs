@@ -100,7 +100,9 @@ pub(crate) fn clean_pasted(raw: &str) -> Result<(String, Vec<&'static str>)> {
     }
     // Keys travel in HTTP headers and through every shell: they are ASCII.
     if !s.is_ascii() {
-        bail!("the key contains a character that is not ASCII (a full-width or accented letter?); paste only the key");
+        bail!(
+            "the key contains a character that is not ASCII (a full-width or accented letter?); paste only the key"
+        );
     }
     Ok((s.to_string(), removed))
 }
