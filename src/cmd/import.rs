@@ -307,11 +307,8 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
     if let Some(v) = line("main") {
         out.push_str(&format!("model = {v}\n"));
     }
-    let roles: Vec<String> = SLOTS[1..]
-        .iter()
-        .map(|(slot, _)| slot)
-        .filter_map(|s| line(s).map(|v| format!("{s} = {v}\n")))
-        .collect();
+    let roles: Vec<String> =
+        SLOTS[1..].iter().filter_map(|(s, _)| line(s).map(|v| format!("{s} = {v}\n"))).collect();
     if !roles.is_empty() {
         out.push_str(&format!("\n[models]\n{}", roles.concat()));
     }
