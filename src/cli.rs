@@ -111,9 +111,12 @@ pub enum Command {
     },
 
     /// Print shell completions
-    #[command(after_help = "Install:\n  \
+    #[command(after_help = "Install (zsh: put `fpath=(~/.zfunc $fpath)` before `compinit` in ~/.zshrc):\n  \
+        mkdir -p ~/.local/share/bash-completion/completions\n  \
         ccenv completions bash > ~/.local/share/bash-completion/completions/ccenv\n  \
-        ccenv completions zsh > \"${fpath[1]}/_ccenv\"\n  \
+        mkdir -p ~/.zfunc\n  \
+        ccenv completions zsh > ~/.zfunc/_ccenv\n  \
+        mkdir -p ~/.config/fish/completions\n  \
         ccenv completions fish > ~/.config/fish/completions/ccenv.fish\n  \
         ccenv completions powershell | Out-String | Invoke-Expression      # in $PROFILE\n  \
         ccenv completions cmd > \"%LOCALAPPDATA%\\clink\\ccenv_completions.lua\"")]

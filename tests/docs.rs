@@ -96,4 +96,33 @@ fn the_chinese_readme_keeps_in_step() {
         assert!(README_ZH.contains(&name), "README.zh-CN.md does not mention `{name}`");
     }
     assert!(README.contains("README.zh-CN.md") && README_ZH.contains("README.md"), "linked both ways");
+    // The project file's reference block names the same fields in both.
+    let fields = |text: &str| {
+        let start = text.find("```toml\nprovider = \"glm\"").unwrap();
+        let block = &text[start..start + text[start..].find("\n```\n").unwrap()];
+        block
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fields(README), fields(README_ZH), "the project file blocks differ");
+    // ccenv's folders come from `dirs`, which ignores XDG on macOS and Windows: both READMEs
+    // must say where config.toml is there, or a macOS user edits a file ccenv never reads.
+    for (file, text) in [("README.md", README), ("README.zh-CN.md", README_ZH)] {
+        for folder in ["~/Library/Application Support/ccenv", "%APPDATA%\\ccenv"] {
+            assert!(text.contains(folder), "{file} does not name {folder}");
+        }
+    }
+}
+
+/// `ccenv completions --help` shows the same install lines as the README (which run).
+#[test]
+fn completions_help_matches_the_readme() {
+    let start = README.find("mkdir -p ~/.local/share/bash-completion").unwrap();
+    let block = &README[start..start + README[start..].find("```").unwrap()];
+    let sb = Sandbox::new();
+    let help = sb.ok(sb.dir.path(), &["completions", "--help"]);
+    for line in block.lines().filter(|l| l.contains("completions")) {
+        assert!(help.contains(line), "`ccenv completions --help` lacks {line}:\n{help}");
+    }
 }

@@ -189,3 +189,15 @@ fn the_hook_check_knows_this_shell_from_a_parent() {
     let (v, _) = doctor_json(&sb, sb.dir.path(), &[]);
     assert_eq!(find(&v, "hook")[0]["status"], "warning");
 }
+
+/// The provider check names every model role the project sends, as `status` does.
+#[test]
+fn the_provider_check_names_every_model_role() {
+    let sb = Sandbox::new();
+    sb.set_key("glm", KEY);
+    let dir =
+        sb.project("roles", "glm", "model = \"m\"\n[models]\nfable = \"f-model\"\nsubagent = \"s-model\"\n");
+    let (v, _) = doctor_json(&sb, &dir, &[]);
+    let summary = find(&v, "provider")[0]["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("fable f-model") && summary.contains("subagent s-model"), "{summary}");
+}

@@ -112,7 +112,11 @@ fn broken_or_empty_global_files_are_explained() {
     let settings = sb.path("home/.claude/settings.json");
     sb.write(&settings, "{\"env\": {\"ANTHROPIC_BASE_URL\": \"https://dashscope.aliyuncs.com/compatible-mode/v1\", \"ANTHROPIC_API_KEY\": \"k\"}}");
     let (_, err, ok) = run(&sb, &[]);
-    assert!(!ok && err.contains("https://dashscope.aliyuncs.com/apps/anthropic"), "{err}");
+    assert!(
+        !ok && err.contains("settings.json:1:32: ")
+            && err.contains("https://dashscope.aliyuncs.com/apps/anthropic"),
+        "{err}"
+    );
     sb.write(&settings, "{\"env\": {\"A\": \"1\",}}");
     let (_, err, ok) = run(&sb, &[]);
     assert!(!ok && err.contains("settings.json:1:"), "{err}");
@@ -120,4 +124,63 @@ fn broken_or_empty_global_files_are_explained() {
     let (_, err, ok) = run(&sb, &[]);
     assert!(!ok && err.contains("nothing to import"), "{err}");
     assert!(!sb.path("cfg/keys.toml").exists(), "nothing stored");
+}
+
+#[test]
+fn every_model_role_is_imported_fable_included() {
+    let sb = Sandbox::new();
+    let settings = sb.path("home/.claude/settings.json");
+    sb.write(
+        &settings,
+        r#"{"env": {"ANTHROPIC_AUTH_TOKEN": "sk-zhipu-0123456789abcdef",
+  "ANTHROPIC_BASE_URL": "https://open.bigmodel.cn/api/anthropic",
+  "ANTHROPIC_MODEL": "glm-5", "ANTHROPIC_DEFAULT_OPUS_MODEL": "glm-5",
+  "ANTHROPIC_DEFAULT_SONNET_MODEL": "glm-4.7", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "glm-4.5-air",
+  "ANTHROPIC_DEFAULT_FABLE_MODEL": "glm-4.6", "CLAUDE_CODE_SUBAGENT_MODEL": "glm-4.7"}}"#,
+    );
+    let (project, err, ok) = run(&sb, &[]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        project,
+        "provider = \"glm\"\nmodel = \"glm-5\"\n\n[models]\nopus = \"glm-5\"\nsonnet = \"glm-4.7\"\n\
+         haiku = \"glm-4.5-air\"\nfable = \"glm-4.6\"\nsubagent = \"glm-4.7\"\n"
+    );
+    assert!(
+        err.contains("left ANTHROPIC_DEFAULT_FABLE_MODEL in ~/.claude/settings.json: it beats the hook"),
+        "moved like the other roles: {err}"
+    );
+
+    // Applied, the project sends the same fable model Claude Code sent before.
+    let dir = sb.work("repo");
+    sb.write(&dir.join(".claude-provider.toml"), &project);
+    sb.ok(&dir, &["allow"]);
+    let status: serde_json::Value = serde_json::from_str(&sb.ok(&dir, &["status", "--json"])).unwrap();
+    assert_eq!(status["provider"]["models"]["fable"], "glm-4.6", "{status}");
+
+    let (_, err, ok) = run(&sb, &["--remove-from-claude-settings"]);
+    assert!(ok, "{err}");
+    let edited = std::fs::read_to_string(&settings).unwrap();
+    assert!(!edited.contains("FABLE"), "moved, so removed with the others: {edited}");
+}
+
+/// A global file with only a main model: Claude Code sent no fable model before, so the
+/// project must not start sending one (roles otherwise follow `model`).
+#[test]
+fn a_fable_role_the_global_file_left_open_stays_open() {
+    let sb = Sandbox::new();
+    sb.write(
+        &sb.path("home/.claude/settings.json"),
+        r#"{"env": {"ANTHROPIC_AUTH_TOKEN": "sk-minimax-0123456789abcdef",
+  "ANTHROPIC_BASE_URL": "https://api.minimaxi.com/anthropic", "ANTHROPIC_MODEL": "MiniMax-M2.1",
+  "ANTHROPIC_DEFAULT_OPUS_MODEL": "MiniMax-M2.1"}}"#,
+    );
+    let (project, err, ok) = run(&sb, &[]);
+    assert!(ok, "{err}");
+    assert!(project.contains("fable = \"\"\n"), "{project}");
+    let dir = sb.work("repo");
+    sb.write(&dir.join(".claude-provider.toml"), &project);
+    sb.ok(&dir, &["allow"]);
+    let env: serde_json::Value = serde_json::from_str(&sb.ok(&dir, &["export", "--json"])).unwrap();
+    assert_eq!(env["set"]["ANTHROPIC_MODEL"], "MiniMax-M2.1", "{env}");
+    assert!(env["set"].get("ANTHROPIC_DEFAULT_FABLE_MODEL").is_none(), "{env}\n{project}");
 }

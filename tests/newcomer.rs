@@ -161,7 +161,14 @@ fn import_never_replaces_a_stored_key_silently_and_refuses_placeholders() {
     assert!(ok, "{err}");
     assert!(sb.ok(&sb.work("x"), &["key", "list"]).contains("sk-z…10"));
 
-    for placeholder in ["your_zhipu_api_key", "sk-xxxxxx", "<your key>", "MINIMAX_API_KEY", "YOUR_API_KEY"] {
+    for placeholder in [
+        "your_zhipu_api_key",
+        "sk-xxxxxx",
+        "<your key>",
+        "MINIMAX_API_KEY",
+        "YOUR_API_KEY",
+        "sk-kimi-xxxxxxxxxxxxxxxx",
+    ] {
         let sb = Sandbox::new();
         settings_with(
             &sb,
@@ -200,6 +207,13 @@ fn a_json_syntax_error_is_located_with_the_fix_in_import_and_doctor() {
     let dir = sb.project("p", "glm", "");
     let (out, _) = text(&sb.ccenv(&dir, &["doctor"]));
     assert!(out.contains("settings.json:7:5:") && out.contains("add `,` at the end of line 6"), "{out}");
+    // With the comma added, the guide's placeholder key is pointed at where it stands.
+    sb.write(&sb.path("home/.claude/settings.json"), &SEED_GLM.replace(": 1\n", ": 1,\n"));
+    let (_, err, ok) = import(&sb, &[]);
+    assert!(
+        !ok && err.contains("settings.json:3:29: the key in ANTHROPIC_AUTH_TOKEN is a placeholder"),
+        "{err}"
+    );
 }
 
 fn stored(sb: &Sandbox, name: &str) -> String {
@@ -219,6 +233,8 @@ fn key_set_strips_what_is_not_the_key_and_refuses_what_is_not_one() {
         format!("export ANTHROPIC_AUTH_TOKEN=\"{key}\"\n"),
         format!("'{key}'"),
         format!("\"{key}\"\r\n"),
+        // Copied from a Chinese page or typed with a Chinese input method: curly quotes.
+        format!("“{key}”"),
     ];
     for (i, p) in pasted.iter().enumerate() {
         let name = format!("k{i}");
@@ -229,11 +245,29 @@ fn key_set_strips_what_is_not_the_key_and_refuses_what_is_not_one() {
         assert!(e.contains("removed"), "what was stripped is said: {p:?}: {e}");
         assert_eq!(stored(&sb, &name), key, "{p:?}");
     }
-    for bad in ["", "   ", "your_zhipu_api_key", "sk-xxxxxxxx", "<your key>", "sk-abc def0123456789"] {
+    let bad = [
+        "",
+        "   ",
+        "your_zhipu_api_key",
+        "sk-xxxxxxxx",
+        "<your key>",
+        "sk-abc def0123456789",
+        // Seed 002 (Kimi's guide) and other guides' vendor-prefixed stand-ins.
+        "sk-kimi-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "$env:ANTHROPIC_API_KEY=\"sk-kimi-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+        "sk-kimi-...",
+        "sk-ant-…",
+        // Not ASCII: no key is, and these panicked while stripping `Bearer `.
+        "你的密钥",
+        "sk-你的key",
+        "sk-abcdéf0123456789",
+    ];
+    for bad in bad {
         let out = sb.ccenv_with(sb.dir.path(), &["key", "set", "bad"], &[], Some(bad));
         let (_, e) = text(&out);
         assert!(!out.status.success(), "{bad:?} was stored");
-        assert!(!e.contains("def0123456789"), "{e}");
+        assert!(e.starts_with("ccenv: error: ") && !e.contains("panicked"), "{bad:?}: {e}");
+        assert!(!e.contains("def0123456789") && !e.contains("f0123456789"), "{e}");
     }
     assert!(!sb.ok(sb.dir.path(), &["key", "list"]).contains("bad"));
 }
@@ -322,6 +356,14 @@ fn the_official_provider_uses_the_users_own_key_or_login() {
     assert!(o.contains("your own ANTHROPIC_API_KEY") && !o.contains(REAL_KEY), "{o}");
     let (o, _) = text(&sb.ccenv(&dir, &["status"]));
     assert!(o.contains("your Claude login"), "{o}");
+    // `allow` tells the same story and asks for no key the official API does not need.
+    let (_, e) = text(&sb.ccenv_with(&dir, &["allow"], &[("ANTHROPIC_API_KEY", REAL_KEY)], None));
+    assert!(
+        e.contains("your own ANTHROPIC_API_KEY") && !e.contains("ccenv key set") && !e.contains(REAL_KEY),
+        "{e}"
+    );
+    let (_, e) = text(&sb.ccenv(&dir, &["allow"]));
+    assert!(e.contains("your Claude login") && !e.contains("ccenv key set"), "{e}");
 }
 
 /// cmd without Clink in a project under a non-ASCII profile folder (C:\Users\张三\…).
@@ -362,6 +404,8 @@ fn vendor_names_suggest_the_preset() {
         ("bailian", "dashscope"),
         ("moonshot", "kimi"),
         ("doubao", "volcengine"),
+        ("tongyi", "dashscope"),
+        ("claude", "anthropic"),
     ] {
         let out = sb.ccenv(&sb.work("v"), &["init", vendor]);
         let (_, e) = text(&out);
@@ -396,6 +440,16 @@ fn small_wording_fixes() {
     // init in the home folder warns.
     let (_, e) = text(&sb.ccenv(&sb.path("home"), &["init", "glm"]));
     assert!(e.contains("warning") && e.contains("home"), "{e}");
+    // One settings file overriding the project reads as a sentence.
+    sb.write(
+        &sb.path("home/.claude/settings.json"),
+        r#"{"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}}"#,
+    );
+    sb.ok(&dir, &["allow"]);
+    let (o, e) = text(&sb.ccenv(&dir, &["status"]));
+    assert!(o.contains("~/.claude/settings.json overrides this project: plain `claude`"), "{o}");
+    let (_, e2) = text(&sb.ccenv(&dir, &["export", "--shell", "bash"]));
+    assert!(e2.contains("run `ccenv doctor`; plain `claude` here sends"), "{e}{e2}");
 }
 
 #[test]
@@ -418,6 +472,19 @@ fn every_option_has_help_and_the_readme_table_lists_every_command() {
                 missing.push(format!("README command table lacks `ccenv {}`", sub.get_name()));
             }
             visit.push((format!("{path} {}", sub.get_name()), sub.clone()));
+        }
+    }
+    // Each command's row in both READMEs' tables names every option it (or its subcommands) takes.
+    for (file, text) in [("README.md", readme), ("README.zh-CN.md", include_str!("../README.zh-CN.md"))] {
+        for sub in ccenv::cli::Cli::command().get_subcommands().filter(|s| !s.is_hide_set()) {
+            let start = format!("| `ccenv {}", sub.get_name());
+            let Some(row) = text.lines().find(|l| l.starts_with(&start)) else { continue };
+            let nested = sub.get_subcommands().flat_map(|n| n.get_arguments());
+            for long in sub.get_arguments().chain(nested).filter_map(|a| a.get_long()) {
+                if long != "help" && !row.contains(&format!("--{long}")) {
+                    missing.push(format!("{file}: the `ccenv {}` row lacks --{long}", sub.get_name()));
+                }
+            }
         }
     }
     assert!(missing.is_empty(), "{missing:#?}");

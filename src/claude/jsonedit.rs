@@ -9,6 +9,7 @@ use serde_json::Value;
 struct Member {
     key: String,
     key_start: usize,
+    value_start: usize,
     value_end: usize,
     /// For object values: the byte after `{` and the position of `}`.
     object: Option<(usize, usize)>,
@@ -105,8 +106,10 @@ impl Scanner<'_> {
             self.string()?;
             let key: String = serde_json::from_slice(&self.b[key_start..self.i])?;
             self.expect(b':')?;
+            self.ws();
+            let value_start = self.i;
             let object = self.value()?;
-            members.push(Member { key, key_start, value_end: self.i, object });
+            members.push(Member { key, key_start, value_start, value_end: self.i, object });
             self.ws();
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -140,13 +143,29 @@ pub(crate) fn remove_members(text: &str, object_key: &str, names: &[String]) -> 
     Ok(out)
 }
 
-fn remove_one(text: &str, object_key: &str, name: &str) -> Result<String> {
+/// The members of the object under the top-level key `object_key`, with its inner span.
+fn inner_members(text: &str, object_key: &str) -> Result<Option<(Vec<Member>, usize, usize)>> {
     let top = Scanner { b: text.as_bytes(), i: 0 }.members()?;
     let Some((open, close)) = top.iter().find(|m| m.key == object_key).and_then(|m| m.object) else {
+        return Ok(None);
+    };
+    Ok(Some((Scanner { b: text.as_bytes(), i: open - 1 }.members()?, open, close)))
+}
+
+/// 1-based line and column of the value of `name` in the object under `object_key`,
+/// for errors that point at one entry of a file that parsed.
+pub(crate) fn value_position(text: &str, object_key: &str, name: &str) -> Option<(usize, usize)> {
+    let (members, _, _) = inner_members(text, object_key).ok()??;
+    let at = members.iter().find(|m| m.key == name)?.value_start;
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some((before.matches('\n').count() + 1, before[line_start..].chars().count() + 1))
+}
+
+fn remove_one(text: &str, object_key: &str, name: &str) -> Result<String> {
+    let Some((members, open, close)) = inner_members(text, object_key)? else {
         return Ok(text.to_string());
     };
-    let mut inner = Scanner { b: text.as_bytes(), i: open - 1 };
-    let members = inner.members()?;
     let Some(pos) = members.iter().position(|m| m.key == name) else { return Ok(text.to_string()) };
     let range = if members.len() == 1 {
         open..close

@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::config::project::{Contents, Credential};
 use crate::context::Context;
 use crate::core::outcome;
-use crate::core::resolve;
+use crate::core::resolve::{self, Key};
 use crate::output::say;
 use crate::store::keys::{FileKeyStore, KeyStore};
 use crate::store::trust::TrustStore;
@@ -36,10 +36,19 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<()> {
     for notice in ctx.at(Some(&dir)).1.conflict_notices() {
         say(&format!("warning: {notice}"));
     }
+    // Only a key the store lacks is worth a line; the official API then uses the user's
+    // own key or login, which is not a problem to fix.
     if let Some(Credential::Store(n)) = &resolved.credential
         && FileKeyStore::new(ctx.paths.keys()).get(n).ok().flatten().is_none()
     {
-        say(&format!("no key stored for `{n}` yet; add it with `ccenv key set {n}`"));
+        match ctx.lookup_key(&resolved, ctx.inherited().snapshot.as_ref()) {
+            Key::Found { source, .. } => say(&format!("Claude Code here uses {source}")),
+            Key::OwnLogin(_) => {
+                say(&format!("no key stored for `{n}`: Claude Code here uses your Claude login (/login)"))
+            }
+            Key::Missing { why } => say(&why),
+            _ => {}
+        }
     }
     Ok(())
 }

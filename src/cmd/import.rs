@@ -66,14 +66,22 @@ fn read(path: PathBuf) -> Result<Found> {
         bail!("{} sets neither ANTHROPIC_BASE_URL nor a key in its env: nothing to import", path.display());
     }
     if let Some(why) = key.as_deref().and_then(keys::placeholder) {
+        let var = if auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY };
         bail!(
-            "{}: the key in {} is a placeholder, not a key ({why}). Put your real key there, or \
-             store it with `ccenv key set NAME`, and import again",
-            path.display(),
-            if auth == Auth::Bearer { names::AUTH_TOKEN } else { names::API_KEY }
+            "{}: the key in {var} is a placeholder, not a key ({why}). Put your real key there, \
+             or store it with `ccenv key set NAME`, and import again",
+            located(&path, &text, var),
         );
     }
     Ok(Found { path, text, env, base_url, auth, key })
+}
+
+/// `path:line:column` of `var`'s value in the settings file's env (just `path` if not found).
+fn located(path: &Path, text: &str, var: &str) -> String {
+    let at = claude::jsonedit::value_position(text, "env", var)
+        .map(|(line, column)| format!(":{line}:{column}"))
+        .unwrap_or_default();
+    format!("{}{at}", path.display())
 }
 
 pub(crate) fn run(opts: Options) -> Result<()> {
@@ -90,7 +98,7 @@ pub(crate) fn run(opts: Options) -> Result<()> {
     if let Some(url) = &found.base_url {
         catalog
             .check_base_url(url, crate::config::provider::Protocol::Anthropic)
-            .map_err(|m| anyhow!("{}: {m}", found.path.display()))?;
+            .map_err(|m| anyhow!("{}: {m}", located(&found.path, &found.text, names::BASE_URL)))?;
     }
     let id = provider_id(&opts, &found, &catalog)?;
     let config = user_provider(paths, &found, &id, &mut catalog)?;
@@ -250,11 +258,12 @@ fn remove_from_settings(found: &Found, names: &[String], dry_run: bool) -> Resul
 /// Text for the project file, the names it represents, and the names left (with why).
 type Sorted = (String, Vec<String>, Vec<(String, String)>);
 
-const SLOTS: [(&str, &str); 5] = [
+const SLOTS: [(&str, &str); 6] = [
     ("main", names::MODEL),
     ("opus", names::OPUS_MODEL),
     ("sonnet", names::SONNET_MODEL),
     ("haiku", names::HAIKU_MODEL),
+    ("fable", names::FABLE_MODEL),
     ("subagent", names::SUBAGENT_MODEL),
 ];
 
@@ -287,6 +296,7 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
         "opus" => r.provider.models.opus.clone(),
         "sonnet" => r.provider.models.sonnet.clone(),
         "haiku" => r.provider.models.haiku.clone(),
+        "fable" => r.provider.models.fable.clone(),
         _ => r.provider.models.subagent.clone(),
     };
     let line = |slot: &str| match (&wanted[slot], by_default(slot)) {
@@ -297,10 +307,8 @@ fn project_file(id: &str, found: &Found, catalog: &Catalog) -> Result<Sorted> {
     if let Some(v) = line("main") {
         out.push_str(&format!("model = {v}\n"));
     }
-    let roles: Vec<String> = ["opus", "sonnet", "haiku", "subagent"]
-        .iter()
-        .filter_map(|s| line(s).map(|v| format!("{s} = {v}\n")))
-        .collect();
+    let roles: Vec<String> =
+        SLOTS[1..].iter().filter_map(|(s, _)| line(s).map(|v| format!("{s} = {v}\n"))).collect();
     if !roles.is_empty() {
         out.push_str(&format!("\n[models]\n{}", roles.concat()));
     }

@@ -102,7 +102,8 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
     }
     if let Some(sends) = eval.claude_sends() {
         let files: Vec<String> = eval.conflicts.iter().map(|c| tilde(&c.path.to_string_lossy())).collect();
-        r.insert("claude".into(), format!("{} override this project: {sends}", files.join(", ")).into());
+        let verb = if files.len() == 1 { "overrides" } else { "override" };
+        r.insert("claude".into(), format!("{} {verb} this project: {sends}", files.join(", ")).into());
     }
     if let Outcome::Applied { found, resolved, key: Key::Gateway { url, .. } } = &eval.outcome {
         r.insert("gateway".into(), gateway_json(ctx, &found.root, resolved, url));

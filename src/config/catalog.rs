@@ -178,9 +178,20 @@ impl Catalog {
         for known in builtin::OPENAI_URLS {
             let k = known.url.trim_end_matches('/').to_ascii_lowercase();
             if norm == k || (known.prefix && norm.starts_with(&format!("{k}/"))) {
-                return Err(match known.use_instead {
-                    Some(u) => format!("base_url `{url}` {openai}. Use `{u}`"),
-                    None => format!(
+                // A gateway preset for the same endpoint is the shortest way there.
+                let norm_url = |b: &str| b.trim_end_matches('/').to_ascii_lowercase();
+                let preset = self.providers().into_values().find(|p| {
+                    p.protocol == Protocol::OpenAiChat
+                        && p.base_url.as_deref().map(norm_url) == Some(k.clone())
+                });
+                return Err(match (known.use_instead, preset) {
+                    (Some(u), _) => format!("base_url `{url}` {openai}. Use `{u}`"),
+                    (None, Some(p)) => format!(
+                        "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: use the \
+                         preset `provider = \"{}\"` (served through ccenv's local gateway) without base_url",
+                        p.id
+                    ),
+                    (None, None) => format!(
                         "base_url `{url}` {openai}, and this vendor has no Anthropic endpoint: \
                          {OPENAI_CHAT_HINT}"
                     ),

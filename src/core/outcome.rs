@@ -102,7 +102,7 @@ impl Evaluation {
             })
             .collect();
         if let (Some(first), Some(sends)) = (lines.first_mut(), self.claude_sends()) {
-            first.push_str(&format!(". {sends}"));
+            first.push_str(&format!("; {sends}"));
         }
         lines
     }

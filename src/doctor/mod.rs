@@ -147,13 +147,18 @@ fn ignored(eval: &Evaluation) -> Vec<Check> {
 
 fn provider(r: &Resolved, key: &Key) -> Check {
     let p = &r.provider;
-    let models = format!(
-        "models: main {}, opus {}, sonnet {}, haiku {}",
-        p.model.as_deref().unwrap_or("-"),
-        p.models.opus.as_deref().unwrap_or("-"),
-        p.models.sonnet.as_deref().unwrap_or("-"),
-        p.models.haiku.as_deref().unwrap_or("-")
-    );
+    let m = &p.models;
+    let roles = [
+        ("main", &p.model),
+        ("opus", &m.opus),
+        ("sonnet", &m.sonnet),
+        ("haiku", &m.haiku),
+        ("fable", &m.fable),
+        ("subagent", &m.subagent),
+    ];
+    let models: Vec<String> =
+        roles.iter().map(|(role, model)| format!("{role} {}", model.as_deref().unwrap_or("-"))).collect();
+    let models = format!("models: {}", models.join(", "));
     let endpoint = p.base_url.as_deref().unwrap_or("official Anthropic API");
     let summary = |k: &str| format!("{} at {endpoint}, {} key {k}; {models}", p.id, p.auth.as_str());
     match key {

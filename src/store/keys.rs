@@ -45,8 +45,14 @@ pub(crate) fn placeholder(secret: &str) -> Option<&'static str> {
     {
         return Some("it reads like a guide's stand-in (\"your…\", \"…API_KEY\")");
     }
-    if !body.is_empty() && body.chars().all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_')) {
+    let filler = |w: &str| w.chars().all(|c| matches!(c, 'x' | '*' | '.' | '…' | '-' | '_'));
+    if !body.is_empty() && filler(body) {
         return Some("it is only x's or stars, like a guide's stand-in");
+    }
+    // A vendor prefix and filler: `sk-kimi-xxxxxxxx`, `sk-ant-...`.
+    let tail = lower.rsplit(['-', '_']).next().unwrap_or("");
+    if tail.chars().count() >= 3 && filler(tail) {
+        return Some("it ends in x's or dots, like a guide's stand-in");
     }
     None
 }
@@ -74,14 +80,15 @@ pub(crate) fn clean_pasted(raw: &str) -> Result<(String, Vec<&'static str>)> {
         s = value.trim();
         removed.push("a leading `NAME=`");
     }
-    for q in ['"', '\''] {
-        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
-            s = s[1..s.len() - 1].trim();
+    // Curly quotes come with text copied from formatted pages or typed with a CJK input method.
+    for (open, close) in [('"', '"'), ('\'', '\''), ('“', '”'), ('‘', '’')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            s = inner.trim();
             removed.push("quotes");
         }
     }
-    if s.len() > 7 && s[..7].eq_ignore_ascii_case("bearer ") {
-        s = s[7..].trim();
+    if let Some(rest) = s.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer ")).map(|_| &s[7..]) {
+        s = rest.trim();
         removed.push("`Bearer `");
     }
     check_secret(s)?;
@@ -90,6 +97,12 @@ pub(crate) fn clean_pasted(raw: &str) -> Result<(String, Vec<&'static str>)> {
     }
     if let Some(why) = placeholder(s) {
         bail!("that is a placeholder, not a key: {why}. Paste the key from your provider's console");
+    }
+    // Keys travel in HTTP headers and through every shell: they are ASCII.
+    if !s.is_ascii() {
+        bail!(
+            "the key contains a character that is not ASCII (a full-width or accented letter?); paste only the key"
+        );
     }
     Ok((s.to_string(), removed))
 }

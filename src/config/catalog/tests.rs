@@ -123,7 +123,7 @@ fn openai_style_urls_are_refused_with_the_right_endpoint() {
         if let Some(r) = right {
             assert!(e.contains(r) && !e.contains("openai-chat"), "{url}: {e}");
         } else if url.contains("groq") {
-            assert!(e.contains("protocol = \"openai-chat\""), "{url}: {e}");
+            assert!(e.contains("`provider = \"groq\"`") && e.contains("gateway"), "the preset: {url}: {e}");
         }
         assert_eq!(c.check_base_url(url, Protocol::OpenAiChat), Ok(()), "{url}");
     }
