@@ -106,8 +106,11 @@ pub(crate) fn refusal_with(name: &str, user_allowed: &[String]) -> Option<String
     if ENV_ALLOWED.binary_search(&name).is_ok() || user_allowed.iter().any(by_user) {
         return None;
     }
-    let widen =
-        format!("only you can allow it, for your own projects: `[env] allow = [\"{name}\"]` in config.toml");
+    // The user's list applies to every project they allow, so the hint says so.
+    let widen = format!(
+        "only your config.toml can allow it, and then every project you allow may set it: \
+         `[env] allow = [\"{name}\"]`"
+    );
     let upper = name.to_ascii_uppercase();
     Some(match classify(&upper).filter(|_| upper == name) {
         Some(g) if g.class == Class::Refused => {
