@@ -11,19 +11,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 const FILE: &str = "data/presets.toml";
-const PROVIDER_KEYS: &[&str] = &[
-    "name",
-    "protocol",
-    "base_url",
-    "auth",
-    "key_optional",
-    "placeholder_key",
-    "key_url",
-    "model",
-    "models",
-    "env",
-];
-const ROLES: [&str; 5] = ["opus", "sonnet", "haiku", "fable", "subagent"];
+
+#[path = "../src/config/keys.rs"]
+mod keys;
+use keys::{PROVIDER_KEYS, ROLES};
 
 type Located = Result<(), String>;
 

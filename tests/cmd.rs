@@ -59,6 +59,12 @@ fn unsafe_values_stop_the_export_and_name_the_variable() {
         assert!(out.stdout.is_empty(), "nothing half-applied: {:?}", String::from_utf8_lossy(&out.stdout));
         assert!(err.contains("T_1") && err.contains(why) && err.contains("Clink"), "{err}");
     }
+    // A `model` fills several role variables: the refusal names them all, the one the
+    // user wrote (ANTHROPIC_MODEL) included, not only the first in sorted order.
+    sb.set_key("glm", "sk-glm-0123456789abcdef");
+    let dir = sb.project("m", "glm", "model = \"模型\"\n");
+    let err = String::from_utf8_lossy(&sb.ccenv(&dir, &["export", "--shell", "cmd"]).stderr).to_string();
+    assert!(err.contains("ANTHROPIC_MODEL") && err.contains("ANTHROPIC_DEFAULT_FABLE_MODEL"), "{err}");
 }
 
 #[test]

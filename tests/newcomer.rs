@@ -450,6 +450,11 @@ fn small_wording_fixes() {
     assert!(o.contains("~/.claude/settings.json overrides this project: plain `claude`"), "{o}");
     let (_, e2) = text(&sb.ccenv(&dir, &["export", "--shell", "bash"]));
     assert!(e2.contains("run `ccenv doctor`; plain `claude` here sends"), "{e}{e2}");
+    // A user provider without a `name` shows its id, not "corp — -".
+    sb.user_provider("corp", "https://llm.corp.example/anthropic", "");
+    let corp = sb.project("corp", "corp", "");
+    let (o, _) = text(&sb.ccenv(&corp, &["status"]));
+    assert!(o.lines().any(|l| l.starts_with("provider") && l.ends_with(" corp [user]")), "{o}");
 }
 
 #[test]

@@ -63,7 +63,10 @@ fn text(report: &Value) -> String {
 
 fn provider_lines(p: &Value, lines: &mut Vec<(&str, String)>) {
     let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
-    lines.push(("provider", format!("{} — {} [{}]", s("id"), s("name"), s("origin"))));
+    // A user provider need not have a `name`: then the id alone.
+    let name = p.get("name").and_then(|v| v.as_str()).filter(|n| !n.is_empty());
+    let title = name.map_or_else(|| s("id"), |n| format!("{} — {n}", s("id")));
+    lines.push(("provider", format!("{title} [{}]", s("origin"))));
     lines.push(("endpoint", s("base_url")));
     lines.push(("auth", format!("{} via {}", s("auth"), s("key_variable"))));
     lines.push(("key", s("key")));

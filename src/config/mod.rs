@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod fallback;
+pub(crate) mod keys;
 pub mod names;
 pub mod policy;
 pub mod project;

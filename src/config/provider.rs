@@ -7,6 +7,7 @@ use serde::Serialize;
 use toml::de::{DeTable, DeValue};
 
 use crate::config::diagnostic::{Diagnostic, Located, Source, suggest};
+use crate::config::keys::PROVIDER_KEYS;
 use crate::config::names;
 
 pub use crate::config::catalog::Catalog;
@@ -61,7 +62,7 @@ pub struct Roles {
 }
 
 impl Roles {
-    pub const KEYS: [&'static str; 5] = ["opus", "sonnet", "haiku", "fable", "subagent"];
+    pub const KEYS: [&'static str; 5] = super::keys::ROLES;
 
     pub fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
         match key {
@@ -122,19 +123,6 @@ pub(crate) struct ProviderFields {
     models: Roles,
     env: BTreeMap<String, String>,
 }
-
-const PROVIDER_KEYS: &[&str] = &[
-    "name",
-    "base_url",
-    "protocol",
-    "auth",
-    "key_optional",
-    "placeholder_key",
-    "key_url",
-    "model",
-    "models",
-    "env",
-];
 
 impl Provider {
     pub(crate) fn empty(id: &str, origin: &'static str) -> Provider {

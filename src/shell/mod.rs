@@ -158,12 +158,18 @@ pub(crate) fn render(
     now: impl Fn(&str) -> Option<String>,
     mask_secrets: bool,
 ) -> Result<String, Refused> {
-    for op in ops {
-        if let Op::Set(name, value) = op
-            && let Some(why) = shell.refuse(value)
-        {
-            return Err(Refused { name: name.clone(), why });
-        }
+    // Every name that cannot be carried, not just the first: a `model` fills several
+    // role variables, and naming only the first sorted one hides the one the user wrote.
+    let refused: Vec<(&String, String)> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Set(name, value) => shell.refuse(value).map(|why| (name, why)),
+            Op::Unset(_) => None,
+        })
+        .collect();
+    if let Some((_, why)) = refused.first() {
+        let names: Vec<&str> = refused.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(Refused { name: names.join(", "), why: why.clone() });
     }
     let line = |op: &Op| match op {
         Op::Set(n, v) if mask_secrets && is_secret_name(n) => shell.export(n, &mask(v)),
