@@ -327,3 +327,26 @@ fn a_program_squatting_the_gateway_port_never_gets_the_shell() {
     let hook = run(&["hook-env", "bash", "4242"]);
     assert!(String::from_utf8_lossy(&hook.stdout).contains(&format!("127.0.0.1:{live}/p/")));
 }
+
+/// A gateway that cannot start (here its usage database is a folder) ends at once, and
+/// ccenv says so instead of waiting out its 5 s for a state file that never comes (which
+/// the hook would have paid at every change).
+#[test]
+fn a_gateway_that_cannot_start_is_reported_not_waited_for() {
+    let sb = Sandbox::new();
+    let server = Server::answering(openai);
+    let dir = groq_project(&sb, &server, "", "");
+    std::fs::create_dir_all(sb.path("data/usage.sqlite3/x")).unwrap();
+    let _stop = StopOnDrop(&sb);
+    let out = Command::new(CCENV)
+        .args(["exec", "--", "true"])
+        .current_dir(&dir)
+        .env_clear()
+        .envs(sb.base_env())
+        .env("CCENV_GATEWAY_PORT", free_port())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("the gateway exited") && err.contains("gateway.log"), "{err}");
+}

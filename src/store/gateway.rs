@@ -142,11 +142,18 @@ pub fn ensure_running(data_dir: &Path, preferred: u16) -> Result<State> {
     cmd.args(["serve", "--port", &preferred.to_string()]).env("CCENV_DATA_DIR", data_dir);
     cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
     detached(&mut cmd);
-    cmd.spawn().with_context(|| format!("cannot start {}", program.display()))?;
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", program.display()))?;
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Some(state) = running(data_dir) {
             return Ok(state);
+        }
+        // One that ended without a gateway running (a bad config, a broken install) is
+        // not waited for: the hook would stall for the whole 5 s at every change.
+        if let Ok(Some(status)) = child.try_wait()
+            && running(data_dir).is_none()
+        {
+            bail!("the gateway exited ({status}); see {}", data_dir.join("gateway.log").display())
         }
         std::thread::sleep(Duration::from_millis(10));
     }
