@@ -6,11 +6,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
 
-use common::{Sandbox, Shell, have, managed_view};
+use common::{Sandbox, Shell, have, managed_view, read_env};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -177,19 +175,6 @@ fn fish_read_only_variable_rolls_back() {
     sh.exit();
 }
 
-fn read_env(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read(path)
-        .unwrap()
-        .split(|b| *b == 0)
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let s = String::from_utf8_lossy(kv);
-            let (k, v) = s.split_once('=').unwrap();
-            (k.to_string(), v.to_string())
-        })
-        .collect()
-}
-
 /// One generated case: `[env]` values applied by `ccenv export`, with the shell's earlier
 /// values of the same names to be restored, under `options`, in a non-interactive shell.
 fn export_round_trip(sb: &Sandbox, kind: &str, options: &str, case: &[(String, String, String)]) {
@@ -231,7 +216,7 @@ fn export_round_trip(sb: &Sandbox, kind: &str, options: &str, case: &[(String, S
         .output()
         .unwrap();
     let why = String::from_utf8_lossy(&out.stderr);
-    let (inside, after) = (read_env(&inside_file), read_env(&after_file));
+    let (inside, after) = (read_env(&inside_file, false), read_env(&after_file, false));
     for ((name, v, before), (_, _)) in case.iter().zip(&values) {
         assert_eq!(inside.get(name), Some(v), "{kind} [{options}] applied {name} wrong; stderr: {why}");
         assert_eq!(after.get(name), Some(before), "{kind} [{options}] restored {name} wrong; stderr: {why}");

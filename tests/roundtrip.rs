@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Sandbox, Shell, batches, have, random_values};
+use common::{Sandbox, Shell, batches, have, random_values, read_env};
 
 /// The shared hostile values, with canaries that would be created if a value ever ran.
 fn corpus(canary_dir: &Path) -> Vec<String> {
@@ -28,19 +27,6 @@ fn corpus(canary_dir: &Path) -> Vec<String> {
         "é".repeat(9000),
     ]);
     v
-}
-
-fn read_env(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read(path)
-        .unwrap()
-        .split(|b| *b == 0)
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let s = String::from_utf8(kv.to_vec()).unwrap();
-            let (k, v) = s.split_once('=').unwrap();
-            (k.to_string(), v.to_string())
-        })
-        .collect()
 }
 
 /// In batches that fit a project file: each value is exported as T_<i> by the project,
@@ -77,7 +63,7 @@ fn round_trip(kind: &str, values: &[String]) -> usize {
             .output()
             .unwrap();
         assert!(out.status.success(), "{kind} failed: {}", String::from_utf8_lossy(&out.stderr));
-        let (inside, after) = (read_env(&inside), read_env(&after));
+        let (inside, after) = (read_env(&inside, true), read_env(&after, true));
         for (i, v) in &batch {
             assert_eq!(inside.get(&format!("T_{i}")), Some(v), "{kind}: value {i} {v:?} applied wrong");
         }

@@ -108,8 +108,8 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
         let verb = if files.len() == 1 { "overrides" } else { "override" };
         r.insert("claude".into(), format!("{} {verb} this project: {sends}", files.join(", ")).into());
     }
-    if let Outcome::Applied { found, resolved, key: Key::Gateway { url, .. } } = &eval.outcome {
-        r.insert("gateway".into(), gateway_json(ctx, &found.root, resolved, url));
+    if let Outcome::Applied { found, resolved, key: Key::Gateway { url, live, .. } } = &eval.outcome {
+        r.insert("gateway".into(), gateway_json(&found.root, resolved, url, *live));
     }
     let shell = match (&inherited.state, ctx.var(names::PROVIDER)) {
         (Some(s), Some(p)) => format!("applied in this shell: {p} from {}", s.root),
@@ -133,12 +133,11 @@ pub(crate) fn report(ctx: &Context, eval: &Evaluation, inherited: &Inherited) ->
 
 /// The gateway's address for this project and, when it runs, who serves it and which
 /// of the chain cool down (asked of `ccenv-gateway status`, which proves it holds the token).
-fn gateway_json(ctx: &Context, root: &std::path::Path, r: &Resolved, url: &str) -> Value {
+fn gateway_json(root: &std::path::Path, r: &Resolved, url: &str, live: bool) -> Value {
     let chain: Vec<&str> = std::iter::once(&r.provider.id)
         .chain(r.fallbacks.iter().map(|f| &f.provider.id))
         .map(String::as_str)
         .collect();
-    let live = crate::store::gateway::running(&ctx.paths.data_dir).is_some();
     let status = live.then(gateway_status).flatten();
     let state = match &status {
         None if !live => {

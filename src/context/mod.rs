@@ -211,50 +211,6 @@ impl Context {
         }
     }
 
-    /// A gateway project's shell holds the gateway's address and token; the provider's
-    /// key is looked up by the gateway, per request. The address is the running gateway's
-    /// (store/gateway.rs says why never a guessed port); while none runs, one that no
-    /// user's program can listen on, so nothing leaves until `start_gateway` has run.
-    fn gateway_key(&self, root: &Path) -> Key {
-        match crate::store::gateway::token(&self.paths.data_dir) {
-            Ok(token) => match crate::store::gateway::running(&self.paths.data_dir) {
-                Some(state) => {
-                    Key::Gateway { url: crate::store::gateway::url(state.port, root), token, live: true }
-                }
-                None => Key::Gateway { url: crate::store::gateway::NOT_RUNNING.into(), token, live: false },
-            },
-            Err(e) => Key::Missing { why: format!("{e:#}") },
-        }
-    }
-
-    /// A gateway project whose gateway is not running: starts it and waits for it, then
-    /// the caller evaluates again for its address. `Some(Err)`: it could not start.
-    pub(crate) fn start_gateway(&self, eval: &Evaluation) -> Option<Result<(), String>> {
-        let Outcome::Applied { key: Key::Gateway { live: false, .. }, .. } = &eval.outcome else {
-            return None;
-        };
-        let started = crate::store::gateway::ensure_running(&self.paths.data_dir, self.gateway_port());
-        Some(started.map(|_| ()).map_err(|e| format!("the gateway is not running: {e:#}")))
-    }
-
-    /// `at(dir)` for commands that hand the environment to a client (the hook, `export`,
-    /// `exec`): a gateway project's gateway is started first, so the address is live.
-    pub(crate) fn at_with_gateway(&self, dir: Option<&Path>) -> (Inherited, Evaluation, Option<String>) {
-        let (inherited, eval) = self.at(dir);
-        match self.start_gateway(&eval) {
-            Some(Ok(())) => {
-                let (inherited, eval) = self.at(dir);
-                (inherited, eval, None)
-            }
-            Some(Err(why)) => (inherited, eval, Some(why)),
-            None => (inherited, eval, None),
-        }
-    }
-
-    pub(crate) fn gateway_port(&self) -> u16 {
-        crate::store::gateway::port(|n| self.var(n))
-    }
-
     pub(crate) fn lookup_key(&self, r: &Resolved, before: Option<&Vars>) -> Key {
         let Some(credential) = &r.credential else {
             return Key::NotNeeded;
@@ -349,6 +305,8 @@ impl Plan {
     }
 }
 
+mod gateway;
 pub mod route;
+
 #[cfg(test)]
 mod tests;

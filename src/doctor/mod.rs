@@ -168,9 +168,16 @@ fn provider(r: &Resolved, key: &Key) -> Check {
         Key::Placeholder(v) => check("provider", Status::Ok, summary(&format!("placeholder `{v}`"))),
         Key::NotNeeded => check("provider", Status::Ok, summary("not needed")),
         Key::OwnLogin(_) => check("provider", Status::Ok, summary("none stored: your Claude login (/login)")),
-        Key::Gateway { url, .. } => {
+        Key::Gateway { url, live: true, .. } => {
             check("provider", Status::Ok, summary(&format!("kept by the gateway at {url}")))
         }
+        // Not an error: the hook, `exec` and `export` start it. Its placeholder address
+        // would only confuse.
+        Key::Gateway { live: false, .. } => check(
+            "provider",
+            Status::Ok,
+            summary("kept by the gateway, not running now (a shell entering the project starts it)"),
+        ),
         Key::Missing { why } => {
             check("provider", Status::Problem, summary("missing")).why(why.clone()).fix(match &r.credential {
                 Some(crate::config::project::Credential::Env(var)) => {

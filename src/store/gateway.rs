@@ -35,6 +35,9 @@ pub fn state_path(data_dir: &Path) -> PathBuf {
 pub fn lock_path(data_dir: &Path) -> PathBuf {
     data_dir.join("gateway.lock")
 }
+pub fn log_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("gateway.log")
+}
 
 /// `CCENV_GATEWAY_PORT`, else 17200 + uid % 800 (the gateway computes the same).
 pub fn port(var: impl Fn(&str) -> Option<String>) -> u16 {
@@ -137,7 +140,8 @@ pub fn ensure_running(data_dir: &Path, preferred: u16) -> Result<State> {
     }
     let program = program()?;
     fsutil::private_dir(data_dir)?;
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("gateway.log"))?;
+    let log_file = log_path(data_dir);
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_file)?;
     let mut cmd = std::process::Command::new(&program);
     cmd.args(["serve", "--port", &preferred.to_string()]).env("CCENV_DATA_DIR", data_dir);
     cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
@@ -153,11 +157,11 @@ pub fn ensure_running(data_dir: &Path, preferred: u16) -> Result<State> {
         if let Ok(Some(status)) = child.try_wait()
             && running(data_dir).is_none()
         {
-            bail!("the gateway exited ({status}); see {}", data_dir.join("gateway.log").display())
+            bail!("the gateway exited ({status}); see {}", log_file.display())
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    bail!("the gateway did not start within 5s; see {}", data_dir.join("gateway.log").display())
+    bail!("the gateway did not start within 5s; see {}", log_file.display())
 }
 
 #[cfg(unix)]

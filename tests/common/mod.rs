@@ -259,17 +259,8 @@ impl Shell {
         self.step += 1;
         let file = self.sync_dir.join(format!("env{}", self.step));
         self.run(&format!("command env -0 > '{}'", file.display()));
-        let bytes = std::fs::read(&file).unwrap();
-        bytes
-            .split(|b| *b == 0)
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                // Lossy only matters for PWD in a non-UTF-8 directory (not compared).
-                let s = String::from_utf8_lossy(kv);
-                let (k, v) = s.split_once('=').unwrap();
-                (k.to_string(), v.to_string())
-            })
-            .collect()
+        // Lossy only matters for PWD in a non-UTF-8 directory (not compared).
+        read_env(&file, false)
     }
 
     pub fn output(&self) -> String {
@@ -303,6 +294,22 @@ impl Drop for Shell {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The variables in a file written by `env -0`. `strict`: every name and value must be
+/// UTF-8 (round trips of values, where a mangled byte is the failure being looked for).
+pub fn read_env(path: &Path, strict: bool) -> BTreeMap<String, String> {
+    std::fs::read(path)
+        .unwrap()
+        .split(|b| *b == 0)
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            assert!(!strict || std::str::from_utf8(kv).is_ok(), "not UTF-8: {kv:?}");
+            let s = String::from_utf8_lossy(kv);
+            let (k, v) = s.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
 }
 
 pub fn start_command(kind: &str) -> &'static str {

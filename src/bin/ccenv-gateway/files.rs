@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 pub(crate) struct Files {
     pub dir: PathBuf,
@@ -22,9 +22,6 @@ impl Files {
         Ok(Files { dir })
     }
 
-    pub(crate) fn token(&self) -> PathBuf {
-        self.dir.join("gateway.token")
-    }
     pub(crate) fn state(&self) -> PathBuf {
         ccenv::store::gateway::state_path(&self.dir)
     }
@@ -36,32 +33,13 @@ impl Files {
         self.dir.join("usage.sqlite3")
     }
     pub(crate) fn log(&self) -> PathBuf {
-        self.dir.join("gateway.log")
+        ccenv::store::gateway::log_path(&self.dir)
     }
 
-    /// The per-user gateway token, created on first use. 32 random bytes as hex: it only
-    /// opens this machine's gateway, and only to processes of this user who can read it.
+    /// The per-user gateway token, created on first use: the same one ccenv hands to
+    /// shells (one function creates it for both).
     pub(crate) fn load_or_create_token(&self) -> Result<String> {
-        let path = self.token();
-        if let Some(t) = read_capped(&path, 256)? {
-            let t = t.trim().to_string();
-            if t.len() < 32 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-                bail!("{} is not a gateway token; delete it and run again", path.display());
-            }
-            return Ok(t);
-        }
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness for the gateway token: {e}"))?;
-        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        match create_private(&path) {
-            Ok(mut f) => {
-                f.write_all(token.as_bytes()).with_context(|| format!("writing {}", path.display()))?
-            }
-            // Another process created it first: theirs is the token.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return self.load_or_create_token(),
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-        }
-        Ok(token)
+        ccenv::store::gateway::token(&self.dir)
     }
 
     /// Writes `text` to `path` via a private temporary file and a rename, so a reader
