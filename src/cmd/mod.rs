@@ -19,15 +19,15 @@ mod providers;
 mod status;
 mod watch;
 
-use anyhow::{Context as _, Result, anyhow};
 use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, anyhow};
 
 use crate::cli::{Cli, Command};
 use crate::config::project::{self, FILE};
 use crate::output::say;
 
-/// Runs a parsed command line and turns its result into the exit code.
-/// The process exit code.
+/// Runs a parsed command line and turns its result into the process's exit code.
 pub fn run(cli: Cli) -> u8 {
     let ok = |r: Result<()>| r.map(|()| 0);
     let result = match cli.command {
